@@ -1,0 +1,38 @@
+// What the subcommands share: options every command takes, and turning their
+// values into a loaded model.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "model/model.h"
+#include "util/result.h"
+#include "util/thread_pool.h"
+
+namespace dseek::cli {
+
+struct ModelOptions {
+  std::string model_path;
+  int threads = 0;  // 0: physical cores
+  std::string mla = "absorbed";
+};
+
+void add_model_options(CLI::App& cmd, ModelOptions& options);
+
+struct LoadedModel {
+  std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<Model> model;
+};
+
+Result<LoadedModel> load(const ModelOptions& options);
+
+// "1,2,3" -> ids, each checked against [0, vocab_size) when vocab_size > 0.
+Result<std::vector<int32_t>> parse_token_list(const std::string& text, int64_t vocab_size);
+
+// Prints "dseek: <message>" and returns the exit status for a failed command.
+int report(const Error& error);
+
+}  // namespace dseek::cli

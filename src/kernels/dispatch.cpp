@@ -1,0 +1,61 @@
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "kernels/cpu_features.h"
+#include "kernels/kernels.h"
+
+namespace dseek::kernels {
+
+// Defined in reference/ and in the per-instruction-set folders.
+void fill_reference_table(KernelTable& table);
+void fill_avx2_table(KernelTable& table);
+
+namespace {
+
+struct Tables {
+  KernelTable reference;
+  KernelTable avx2;
+  bool avx2_runnable = false;
+
+  Tables() {
+    fill_reference_table(reference);
+    const CpuFeatures& cpu = cpu_features();
+    avx2_runnable = cpu.avx2 && cpu.fma && cpu.f16c;
+    avx2 = reference;  // entries without an AVX2 version fall back to the reference
+    fill_avx2_table(avx2);
+  }
+};
+
+const Tables& tables() {
+  static const Tables t;
+  return t;
+}
+
+}  // namespace
+
+const KernelTable& reference_table() { return tables().reference; }
+
+std::vector<const KernelTable*> runnable_tables() {
+  std::vector<const KernelTable*> out{&tables().reference};
+  if (tables().avx2_runnable) out.push_back(&tables().avx2);
+  return out;
+}
+
+const KernelTable& active_table() {
+  static const KernelTable* chosen = [] {
+    auto runnable = runnable_tables();
+    const char* forced = std::getenv("DSEEK_KERNELS");
+    if (forced && *forced) {
+      for (const KernelTable* t : runnable)
+        if (std::strcmp(t->name, forced) == 0) return t;
+      std::fprintf(stderr, "dseek: DSEEK_KERNELS=%s is not available on this CPU; using %s\n", forced,
+                   runnable.back()->name);
+    }
+    return runnable.back();  // the most capable table
+  }();
+  return *chosen;
+}
+
+}  // namespace dseek::kernels

@@ -1,0 +1,27 @@
+#include "kernels/kernels.h"
+
+namespace dseek::kernels {
+
+void matmul_reference(const Tensor&, int64_t, int64_t, const float*, int64_t, int64_t, float*, int64_t);
+void matmul_transposed_reference(const Tensor&, int64_t, int64_t, const float*, int64_t, int64_t, float*,
+                                 int64_t);
+void attention_reference(const AttentionArgs&, int64_t, int64_t);
+void rmsnorm_reference(const float*, const float*, int64_t, float, float*);
+void softmax_reference(float*, int64_t);
+void silu_mul_reference(const float*, const float*, int64_t, float*);
+void rope_reference(float*, int64_t, const float*, const float*, RopeStyle);
+
+void fill_reference_table(KernelTable& table) {
+  table.name = "reference";
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::F8_E4M3}) {
+    table.matmul[static_cast<int>(t)] = matmul_reference;
+    table.matmul_transposed[static_cast<int>(t)] = matmul_transposed_reference;
+  }
+  table.attention = attention_reference;
+  table.rmsnorm = rmsnorm_reference;
+  table.softmax = softmax_reference;
+  table.silu_mul = silu_mul_reference;
+  table.rope = rope_reference;
+}
+
+}  // namespace dseek::kernels

@@ -1,0 +1,440 @@
+// Notation follows the DeepSeek-V2 paper and the published configs:
+//   q      = q_proj(x)                               (q_lora_rank null, V2-Lite)
+//          | q_b_proj(q_a_layernorm(q_a_proj(x)))    (otherwise)
+//   [c | k_pe] = kv_a_proj_with_mqa(x);  c <- kv_a_layernorm(c)
+//   per head: q = [q_nope | q_pe], kv_b_proj(c) = [k_nope | v]
+//   k_pe is ONE rotated key shared by all heads; RoPE rotates adjacent pairs.
+// The absorbed path never materialises k_nope or v: with W_uk, W_uv the two
+// halves of kv_b_proj for a head, q_nope . k_nope = (W_uk^T q_nope) . c and
+// P . v = W_uv (P . c), so the cache holds only [c | k_pe] per token.
+#include "model/deepseek.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "kernels/ops.h"
+#include "model/blocks.h"
+#include "model/moe_gate.h"
+#include "model/transformer.h"
+
+namespace dseek {
+
+namespace {
+
+struct Mla {
+  Tensor q_proj;  // when q_lora_rank is 0
+  Tensor q_a_proj, q_b_proj;
+  std::vector<float> q_a_layernorm;
+  Tensor kv_a_proj_with_mqa;
+  std::vector<float> kv_a_layernorm;
+  Tensor kv_b_proj;  // [heads * (nope + v), kv_lora]
+  Tensor o_proj;
+};
+
+struct Moe {
+  Tensor gate;                                 // router [n_routed, hidden]
+  std::vector<float> e_score_correction_bias;  // V3 only
+  std::vector<SwiGlu> experts;
+  SwiGlu shared_experts;
+  bool has_shared = false;
+};
+
+struct Layer {
+  Mla attn;
+  bool is_moe = false;
+  SwiGlu mlp;  // dense layers
+  Moe moe;
+};
+
+// DeepSeek-V3's multi-token-prediction module (layer index num_hidden_layers
+// and up). Loaded and checked so that speculative decoding can use it;
+// plain decoding does not.
+struct MtpModule {
+  Tensor embed_tokens, eh_proj, head;
+  std::vector<float> enorm, hnorm, head_norm, input_norm, post_attention_norm;
+  Layer layer;
+};
+
+Result<Mla> load_mla(WeightStore& w, const ModelConfig& c, const std::string& p) {
+  Mla a;
+  const MlaConfig& m = c.mla;
+  const int64_t q_dim = c.num_attention_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim);
+  if (m.q_lora_rank == 0) {
+    auto q = take_matrix(w, c, p + ".q_proj", q_dim, c.hidden_size);
+    if (!q) return q.error();
+    a.q_proj = q.value();
+  } else {
+    auto qa = take_matrix(w, c, p + ".q_a_proj", m.q_lora_rank, c.hidden_size);
+    if (!qa) return qa.error();
+    auto qn = take_vector(w, p + ".q_a_layernorm.weight", m.q_lora_rank);
+    if (!qn) return qn.error();
+    auto qb = take_matrix(w, c, p + ".q_b_proj", q_dim, m.q_lora_rank);
+    if (!qb) return qb.error();
+    a.q_a_proj = qa.value();
+    a.q_a_layernorm = std::move(qn.value());
+    a.q_b_proj = qb.value();
+  }
+  auto kva = take_matrix(w, c, p + ".kv_a_proj_with_mqa", m.kv_lora_rank + m.qk_rope_head_dim, c.hidden_size);
+  if (!kva) return kva.error();
+  auto kvn = take_vector(w, p + ".kv_a_layernorm.weight", m.kv_lora_rank);
+  if (!kvn) return kvn.error();
+  auto kvb = take_matrix(w, c, p + ".kv_b_proj", c.num_attention_heads * (m.qk_nope_head_dim + m.v_head_dim),
+                         m.kv_lora_rank);
+  if (!kvb) return kvb.error();
+  auto o = take_matrix(w, c, p + ".o_proj", c.hidden_size, c.num_attention_heads * m.v_head_dim);
+  if (!o) return o.error();
+  a.kv_a_proj_with_mqa = kva.value();
+  a.kv_a_layernorm = std::move(kvn.value());
+  a.kv_b_proj = kvb.value();
+  a.o_proj = o.value();
+  return a;
+}
+
+Result<Layer> load_layer(WeightStore& w, const ModelConfig& c, int64_t index) {
+  const std::string p = "model.layers." + std::to_string(index);
+  Layer layer;
+  auto attn = load_mla(w, c, p + ".self_attn");
+  if (!attn) return attn.error();
+  layer.attn = std::move(attn.value());
+  layer.is_moe = c.is_moe_layer(index);
+  if (!layer.is_moe) {
+    auto mlp = SwiGlu::load(w, c, p + ".mlp", c.hidden_size, c.intermediate_size);
+    if (!mlp) return mlp.error();
+    layer.mlp = mlp.value();
+    return layer;
+  }
+  const MoeConfig& e = c.moe;
+  auto gate = take_matrix(w, c, p + ".mlp.gate", e.n_routed_experts, c.hidden_size);
+  if (!gate) return gate.error();
+  if (gate->dtype == DType::F8_E4M3) return Error{w.description() + ": router " + gate->name + " must not be fp8"};
+  layer.moe.gate = gate.value();
+  const std::string bias_name = p + ".mlp.gate.e_score_correction_bias";
+  if (e.topk_method == TopkMethod::kNoauxTc) {
+    auto bias = take_vector(w, bias_name, e.n_routed_experts);
+    if (!bias) return bias.error();
+    layer.moe.e_score_correction_bias = std::move(bias.value());
+  } else if (w.contains(bias_name)) {
+    return Error{w.description() + ": " + bias_name + " is present but topk_method is not noaux_tc"};
+  }
+  for (int64_t x = 0; x < e.n_routed_experts; ++x) {
+    auto expert = SwiGlu::load(w, c, p + ".mlp.experts." + std::to_string(x), c.hidden_size, e.moe_intermediate_size);
+    if (!expert) return expert.error();
+    layer.moe.experts.push_back(expert.value());
+  }
+  if (e.n_shared_experts > 0) {
+    auto shared = SwiGlu::load(w, c, p + ".mlp.shared_experts", c.hidden_size,
+                               e.n_shared_experts * e.moe_intermediate_size);
+    if (!shared) return shared.error();
+    layer.moe.shared_experts = shared.value();
+    layer.moe.has_shared = true;
+  }
+  return layer;
+}
+
+Result<MtpModule> load_mtp(WeightStore& w, const ModelConfig& c, int64_t index) {
+  const std::string p = "model.layers." + std::to_string(index);
+  MtpModule m;
+  auto eh = take_matrix(w, c, p + ".eh_proj", c.hidden_size, 2 * c.hidden_size);
+  if (!eh) return eh.error();
+  m.eh_proj = eh.value();
+  for (auto [field, name] : {std::pair{&m.enorm, ".enorm.weight"}, {&m.hnorm, ".hnorm.weight"},
+                             {&m.head_norm, ".shared_head.norm.weight"}, {&m.input_norm, ".input_layernorm.weight"},
+                             {&m.post_attention_norm, ".post_attention_layernorm.weight"}}) {
+    auto v = take_vector(w, p + name, c.hidden_size);
+    if (!v) return v.error();
+    *field = std::move(v.value());
+  }
+  // DeepSeek-V3 ships copies of the embedding and head inside the module.
+  if (w.contains(p + ".embed_tokens.weight")) {
+    auto e = take_matrix(w, c, p + ".embed_tokens", c.vocab_size, c.hidden_size);
+    if (!e) return e.error();
+    m.embed_tokens = e.value();
+  }
+  if (w.contains(p + ".shared_head.head.weight")) {
+    auto h = take_matrix(w, c, p + ".shared_head.head", c.vocab_size, c.hidden_size);
+    if (!h) return h.error();
+    m.head = h.value();
+  }
+  auto layer = load_layer(w, c, index);
+  if (!layer) return layer.error();
+  m.layer = std::move(layer.value());
+  return m;
+}
+
+class DeepseekModel : public TransformerModel {
+ public:
+  DeepseekModel(ModelConfig config, WeightStore weights, const LoadOptions& options)
+      : TransformerModel(std::move(config), std::move(weights), *options.pool), mode_(options.mla_mode) {}
+
+  Status load() {
+    const ModelConfig& c = config_;
+    DSEEK_TRY(load_common());
+    for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+      auto layer = load_layer(weights_, c, i);
+      if (!layer) return layer.error();
+      layers_.push_back(std::move(layer.value()));
+    }
+    for (int64_t m = 0; m < c.num_nextn_predict_layers; ++m) {
+      const int64_t index = c.num_hidden_layers + m;
+      const std::string prefix = "model.layers." + std::to_string(index) + ".";
+      bool present = false;
+      for (const auto& [name, t] : weights_.all()) present = present || name.rfind(prefix, 0) == 0;
+      if (!present) {
+        // Some re-exports drop the module; the main model still runs.
+        std::fprintf(stderr, "dseek: note: num_nextn_predict_layers is %lld but layer %lld (MTP) is absent\n",
+                     static_cast<long long>(c.num_nextn_predict_layers), static_cast<long long>(index));
+        break;
+      }
+      auto mtp = load_mtp(weights_, c, index);
+      if (!mtp) return mtp.error();
+      mtp_.push_back(std::move(mtp.value()));
+    }
+    warn_unused_tensors();
+    rope_ = make_rope_frequencies(c.mla.qk_rope_head_dim, c.rope_theta, c.rope_scaling);
+    const double q_head_dim = static_cast<double>(c.mla.qk_nope_head_dim + c.mla.qk_rope_head_dim);
+    softmax_scale_ = static_cast<float>(yarn_softmax_scale_factor(c.rope_scaling) / std::sqrt(q_head_dim));
+    return ok_status();
+  }
+
+  KvCacheShape kv_cache_shape() const override {
+    const MlaConfig& m = config_.mla;
+    const int64_t heads = config_.num_attention_heads;
+    if (mode_ == MlaMode::kAbsorbed) return {config_.num_hidden_layers, m.kv_lora_rank + m.qk_rope_head_dim, 0};
+    return {config_.num_hidden_layers, heads * (m.qk_nope_head_dim + m.qk_rope_head_dim), heads * m.v_head_dim};
+  }
+
+ protected:
+  void attention(int64_t layer_index, const ForwardBatch& batch, const float* x, float* out) override;
+  void feed_forward(int64_t layer_index, const ForwardBatch& batch, const float* x, float* out) override;
+
+ private:
+  // The new tokens' queries (q_pe rotated) and their [c | k_pe] rows (c
+  // normalised, k_pe rotated).
+  void project(const Mla& a, const ForwardBatch& batch, const float* x, std::vector<float>& q,
+               std::vector<float>& latent);
+  void attention_absorbed(int64_t layer_index, const ForwardBatch& batch, const std::vector<float>& q,
+                          const std::vector<float>& latent, std::vector<float>& o);
+  void attention_naive(int64_t layer_index, const ForwardBatch& batch, const std::vector<float>& q,
+                       const std::vector<float>& latent, std::vector<float>& o);
+  void moe(const Moe& m, const float* x, int64_t n_rows, float* out);
+
+  MlaMode mode_;
+  float softmax_scale_ = 1.0f;
+  std::vector<Layer> layers_;
+  std::vector<MtpModule> mtp_;
+};
+
+void DeepseekModel::project(const Mla& a, const ForwardBatch& batch, const float* x, std::vector<float>& q,
+                            std::vector<float>& latent) {
+  const ModelConfig& c = config_;
+  const MlaConfig& m = c.mla;
+  const int64_t n = batch.n_rows;
+  const int64_t heads = c.num_attention_heads;
+  const int64_t q_head = m.qk_nope_head_dim + m.qk_rope_head_dim;
+  const float eps = static_cast<float>(c.rms_norm_eps);
+  q.resize(static_cast<size_t>(n * heads * q_head));
+  if (m.q_lora_rank == 0) {
+    ops::matmul(pool_, a.q_proj, x, n, q.data());
+  } else {
+    std::vector<float> q_lora(static_cast<size_t>(n * m.q_lora_rank));
+    ops::matmul(pool_, a.q_a_proj, x, n, q_lora.data());
+    ops::rmsnorm(q_lora.data(), a.q_a_layernorm.data(), n, m.q_lora_rank, eps, q_lora.data());
+    ops::matmul(pool_, a.q_b_proj, q_lora.data(), n, q.data());
+  }
+  const int64_t latent_width = m.kv_lora_rank + m.qk_rope_head_dim;
+  latent.resize(static_cast<size_t>(n * latent_width));
+  ops::matmul(pool_, a.kv_a_proj_with_mqa, x, n, latent.data());
+  const int64_t pairs = m.qk_rope_head_dim / 2;
+  for (int64_t r = 0; r < n; ++r) {
+    const float* cos = batch.rope_cos.data() + r * pairs;
+    const float* sin = batch.rope_sin.data() + r * pairs;
+    float* row = latent.data() + r * latent_width;
+    ops::rmsnorm(row, a.kv_a_layernorm.data(), 1, m.kv_lora_rank, eps, row);
+    ops::rope(row + m.kv_lora_rank, pairs, cos, sin, kernels::RopeStyle::kInterleaved);
+    for (int64_t h = 0; h < heads; ++h)
+      ops::rope(q.data() + (r * heads + h) * q_head + m.qk_nope_head_dim, pairs, cos, sin,
+                kernels::RopeStyle::kInterleaved);
+  }
+}
+
+void DeepseekModel::attention(int64_t layer_index, const ForwardBatch& batch, const float* x, float* out) {
+  const Mla& a = layers_[layer_index].attn;
+  std::vector<float> q, latent, o;
+  project(a, batch, x, q, latent);
+  if (mode_ == MlaMode::kAbsorbed) attention_absorbed(layer_index, batch, q, latent, o);
+  else attention_naive(layer_index, batch, q, latent, o);
+  ops::matmul(pool_, a.o_proj, o.data(), batch.n_rows, out);
+}
+
+void DeepseekModel::attention_absorbed(int64_t layer_index, const ForwardBatch& batch, const std::vector<float>& q,
+                                       const std::vector<float>& latent, std::vector<float>& o) {
+  const ModelConfig& c = config_;
+  const MlaConfig& m = c.mla;
+  const Mla& a = layers_[layer_index].attn;
+  const int64_t n = batch.n_rows;
+  const int64_t heads = c.num_attention_heads;
+  const int64_t nope = m.qk_nope_head_dim, rope = m.qk_rope_head_dim, rank = m.kv_lora_rank;
+  const int64_t q_head = nope + rope;
+  const int64_t width = rank + rope;  // a cache row, and an absorbed query per head
+  const int64_t kv_b_head = nope + m.v_head_dim;
+
+  for (const auto& s : batch.sequences)
+    for (int64_t i = 0; i < s.n_rows; ++i)
+      std::memcpy(s.cache->k(layer_index, s.first_pos + i), latent.data() + (s.first_row + i) * width,
+                  sizeof(float) * width);
+
+  // Absorbed queries [n][heads][rank | rope]: W_uk^T q_nope, then q_pe.
+  std::vector<float> q_abs(static_cast<size_t>(n * heads * width));
+  for (int64_t h = 0; h < heads; ++h) {
+    const Tensor w_uk = a.kv_b_proj.row_range(h * kv_b_head, h * kv_b_head + nope);
+    ops::matmul_transposed(pool_, w_uk, q.data() + h * q_head, n, heads * q_head, q_abs.data() + h * width,
+                           heads * width);
+    for (int64_t r = 0; r < n; ++r)
+      std::memcpy(q_abs.data() + (r * heads + h) * width + rank, q.data() + (r * heads + h) * q_head + nope,
+                  sizeof(float) * rope);
+  }
+
+  // Attention in latent space: one shared key/value row per token.
+  std::vector<float> o_latent(static_cast<size_t>(n * heads * rank));
+  for (const auto& s : batch.sequences) {
+    kernels::AttentionArgs args;
+    args.n_tokens = s.n_rows;
+    args.n_heads = heads;
+    args.n_kv_heads = 1;
+    args.head_dim_k = width;
+    args.head_dim_v = rank;
+    args.q = q_abs.data() + s.first_row * heads * width;
+    args.q_token_stride = heads * width;
+    args.q_head_stride = width;
+    args.k = s.cache->k(layer_index, 0);
+    args.k_token_stride = width;
+    args.v = args.k;  // the first `rank` values of a row are c
+    args.v_token_stride = width;
+    args.n_keys = s.first_pos + s.n_rows;
+    args.q_pos = batch.positions.data() + s.first_row;
+    args.scale = softmax_scale_;
+    args.out = o_latent.data() + s.first_row * heads * rank;
+    args.out_token_stride = heads * rank;
+    args.out_head_stride = rank;
+    ops::attention(pool_, args);
+  }
+
+  // Back from latent space: o_h = W_uv o_latent_h.
+  o.resize(static_cast<size_t>(n * heads * m.v_head_dim));
+  for (int64_t h = 0; h < heads; ++h) {
+    const Tensor w_uv = a.kv_b_proj.row_range(h * kv_b_head + nope, (h + 1) * kv_b_head);
+    ops::matmul(pool_, w_uv, o_latent.data() + h * rank, n, heads * rank, o.data() + h * m.v_head_dim,
+                heads * m.v_head_dim);
+  }
+}
+
+void DeepseekModel::attention_naive(int64_t layer_index, const ForwardBatch& batch, const std::vector<float>& q,
+                                    const std::vector<float>& latent, std::vector<float>& o) {
+  const ModelConfig& c = config_;
+  const MlaConfig& m = c.mla;
+  const Mla& a = layers_[layer_index].attn;
+  const int64_t n = batch.n_rows;
+  const int64_t heads = c.num_attention_heads;
+  const int64_t nope = m.qk_nope_head_dim, rope = m.qk_rope_head_dim, rank = m.kv_lora_rank, vd = m.v_head_dim;
+  const int64_t q_head = nope + rope;
+  const int64_t width = rank + rope;
+
+  // Decompress: kv_b_proj(c) = per head [k_nope | v].
+  std::vector<float> kv(static_cast<size_t>(n * heads * (nope + vd)));
+  ops::matmul(pool_, a.kv_b_proj, latent.data(), n, width, kv.data(), heads * (nope + vd));
+  for (const auto& s : batch.sequences) {
+    for (int64_t i = 0; i < s.n_rows; ++i) {
+      const int64_t r = s.first_row + i;
+      float* k_row = s.cache->k(layer_index, s.first_pos + i);
+      float* v_row = s.cache->v(layer_index, s.first_pos + i);
+      for (int64_t h = 0; h < heads; ++h) {
+        const float* src = kv.data() + (r * heads + h) * (nope + vd);
+        std::memcpy(k_row + h * q_head, src, sizeof(float) * nope);
+        std::memcpy(k_row + h * q_head + nope, latent.data() + r * width + rank, sizeof(float) * rope);
+        std::memcpy(v_row + h * vd, src + nope, sizeof(float) * vd);
+      }
+    }
+  }
+  o.resize(static_cast<size_t>(n * heads * vd));
+  for (const auto& s : batch.sequences) {
+    kernels::AttentionArgs args;
+    args.n_tokens = s.n_rows;
+    args.n_heads = heads;
+    args.n_kv_heads = heads;
+    args.head_dim_k = q_head;
+    args.head_dim_v = vd;
+    args.q = q.data() + s.first_row * heads * q_head;
+    args.q_token_stride = heads * q_head;
+    args.q_head_stride = q_head;
+    args.k = s.cache->k(layer_index, 0);
+    args.k_token_stride = heads * q_head;
+    args.k_head_stride = q_head;
+    args.v = s.cache->v(layer_index, 0);
+    args.v_token_stride = heads * vd;
+    args.v_head_stride = vd;
+    args.n_keys = s.first_pos + s.n_rows;
+    args.q_pos = batch.positions.data() + s.first_row;
+    args.scale = softmax_scale_;
+    args.out = o.data() + s.first_row * heads * vd;
+    args.out_token_stride = heads * vd;
+    args.out_head_stride = vd;
+    ops::attention(pool_, args);
+  }
+}
+
+void DeepseekModel::feed_forward(int64_t layer_index, const ForwardBatch& batch, const float* x, float* out) {
+  const Layer& layer = layers_[layer_index];
+  if (layer.is_moe) moe(layer.moe, x, batch.n_rows, out);
+  else layer.mlp.forward(pool_, x, batch.n_rows, out);
+}
+
+// Routes every token, then runs each expert once on all the tokens routed to
+// it (one matrix-matrix product per expert), and adds the shared experts.
+void DeepseekModel::moe(const Moe& m, const float* x, int64_t n_rows, float* out) {
+  const MoeConfig& e = config_.moe;
+  const int64_t hidden = config_.hidden_size;
+  const int64_t k = e.num_experts_per_tok;
+  std::vector<float> logits(static_cast<size_t>(n_rows * e.n_routed_experts));
+  ops::matmul(pool_, m.gate, x, n_rows, logits.data());
+  std::vector<int32_t> chosen(static_cast<size_t>(n_rows * k));
+  std::vector<float> weight(static_cast<size_t>(n_rows * k));
+  RouteScratch scratch;
+  const float* bias = m.e_score_correction_bias.empty() ? nullptr : m.e_score_correction_bias.data();
+  for (int64_t r = 0; r < n_rows; ++r)
+    route_token(e, logits.data() + r * e.n_routed_experts, bias, chosen.data() + r * k, weight.data() + r * k,
+                scratch);
+
+  std::vector<std::vector<std::pair<int64_t, float>>> routed(static_cast<size_t>(e.n_routed_experts));
+  for (int64_t r = 0; r < n_rows; ++r)
+    for (int64_t i = 0; i < k; ++i) routed[chosen[r * k + i]].push_back({r, weight[r * k + i]});
+
+  if (m.has_shared) m.shared_experts.forward(pool_, x, n_rows, out);
+  else std::fill(out, out + n_rows * hidden, 0.0f);
+
+  std::vector<float> xs, ys;
+  for (int64_t expert = 0; expert < e.n_routed_experts; ++expert) {
+    const auto& rows = routed[expert];
+    if (rows.empty()) continue;
+    const int64_t n = static_cast<int64_t>(rows.size());
+    xs.resize(static_cast<size_t>(n * hidden));
+    ys.resize(static_cast<size_t>(n * hidden));
+    for (int64_t i = 0; i < n; ++i) std::memcpy(xs.data() + i * hidden, x + rows[i].first * hidden, sizeof(float) * hidden);
+    m.experts[expert].forward(pool_, xs.data(), n, ys.data());
+    for (int64_t i = 0; i < n; ++i) {
+      float* dst = out + rows[i].first * hidden;
+      const float w = rows[i].second;
+      for (int64_t j = 0; j < hidden; ++j) dst[j] += w * ys[i * hidden + j];
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> load_deepseek(ModelConfig config, WeightStore weights, const LoadOptions& options) {
+  auto model = std::make_unique<DeepseekModel>(std::move(config), std::move(weights), options);
+  DSEEK_TRY(model->load());
+  return std::unique_ptr<Model>(std::move(model));
+}
+
+}  // namespace dseek

@@ -1,0 +1,19 @@
+// Parameter counts from the config alone (so they can be checked against the
+// figures DeepSeek publishes, and shown before any weight is mapped).
+#pragma once
+
+#include <cstdint>
+
+#include "model/config.h"
+
+namespace dseek {
+
+struct ParameterCount {
+  int64_t total = 0;   // the main model: embeddings, layers, final norm, head
+  int64_t active = 0;  // used per token: total minus the routed experts not chosen
+  int64_t mtp = 0;     // multi-token-prediction modules, counted apart as DeepSeek does
+};
+
+ParameterCount count_parameters(const ModelConfig& config);
+
+}  // namespace dseek
