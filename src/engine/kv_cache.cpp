@@ -1,6 +1,7 @@
 #include "engine/kv_cache.h"
 
 #include <algorithm>
+#include <new>
 
 namespace dseek {
 
@@ -13,9 +14,14 @@ Status KvCache::reserve(int64_t n_total) {
                  std::to_string(max_tokens_)};
   if (n_total <= capacity_) return ok_status();
   const int64_t new_capacity = std::min(max_tokens_, std::max({n_total, 2 * capacity_, int64_t{64}}));
-  for (auto& layer : layers_) {
-    layer.k.resize(static_cast<size_t>(new_capacity * shape_.k_width));
-    layer.v.resize(static_cast<size_t>(new_capacity * shape_.v_width));
+  try {
+    for (auto& layer : layers_) {
+      layer.k.resize(static_cast<size_t>(new_capacity * shape_.k_width));
+      layer.v.resize(static_cast<size_t>(new_capacity * shape_.v_width));
+    }
+  } catch (const std::bad_alloc&) {
+    return Error{"cannot allocate a KV cache for " + std::to_string(new_capacity) + " tokens (" +
+                 std::to_string(new_capacity * shape_.bytes_per_token()) + " bytes)"};
   }
   capacity_ = new_capacity;
   return ok_status();

@@ -1,5 +1,7 @@
 #include "model/config.h"
 
+#include "model/param_count.h"
+
 #include <cmath>
 #include <limits>
 
@@ -298,6 +300,10 @@ Result<ModelConfig> parse_model_config(std::string_view json_text, const std::st
   }
   if (!r.error().empty()) return fail(r.error());
   if (c.bos_token_id >= c.vocab_size) return fail("bos_token_id is not below vocab_size");
+  const ParameterCountF params = count_parameters_f(c);
+  if (params.total + params.mtp > kMaxParameters)
+    return fail("the dimensions describe " + std::to_string(params.total + params.mtp) +
+                " parameters, which is absurd (limit 1e14)");
   for (int64_t e : c.eos_token_ids)
     if (e >= c.vocab_size) return fail("eos_token_id " + std::to_string(e) + " is not below vocab_size");
   return c;

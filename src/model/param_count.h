@@ -14,6 +14,14 @@ struct ParameterCount {
   int64_t mtp = 0;     // multi-token-prediction modules, counted apart as DeepSeek does
 };
 
+// Larger models than this are refused as absurd configs (100 T parameters).
+inline constexpr double kMaxParameters = 1e14;
+
+struct ParameterCountF {
+  double total = 0, active = 0, mtp = 0;
+};
+// Never overflows, whatever the config: what the config parser checks with.
+ParameterCountF count_parameters_f(const ModelConfig& config);
 ParameterCount count_parameters(const ModelConfig& config);
 
 }  // namespace dseek
