@@ -63,6 +63,9 @@ Result<HfCheckpoint> open_hf_folder(const std::string& folder, bool show_progres
     std::set<std::string> unique;
     for (const auto& [tensor, file] : weight_map) unique.insert(file);
     shards.assign(unique.begin(), unique.end());
+    for (const std::string& shard : shards)
+      if (!fs::exists(fs::path(folder) / shard))
+        return Error{index_path + ": lists " + shard + ", which does not exist"};
   } else if (fs::exists(fs::path(folder) / "model.safetensors")) {
     shards.push_back("model.safetensors");
   } else {

@@ -60,7 +60,7 @@ ParameterCountF count_parameters_f(const ModelConfig& c) {
     p.total += n.total;
     inactive += n.inactive;
   }
-  p.active = p.total - inactive;
+  p.active = p.total - inactive - embed;
   for (int64_t m = 0; m < c.num_nextn_predict_layers; ++m) {
     // enorm, hnorm, eh_proj, one decoder layer, shared_head.norm; DeepSeek
     // ships embedding and head copies in the module too.

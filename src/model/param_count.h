@@ -10,7 +10,10 @@ namespace dseek {
 
 struct ParameterCount {
   int64_t total = 0;   // the main model: embeddings, layers, final norm, head
-  int64_t active = 0;  // used per token: total minus the routed experts not chosen
+  // Used per token: total minus the routed experts not chosen and minus the
+  // input embedding table (a row lookup, not arithmetic), which is how
+  // DeepSeek counts "activated" parameters (V2-Lite 2.4B, V2 21B, V3 37B).
+  int64_t active = 0;
   int64_t mtp = 0;     // multi-token-prediction modules, counted apart as DeepSeek does
 };
 

@@ -57,6 +57,8 @@ Status TransformerModel::forward(std::span<SequenceInput> inputs) {
   std::vector<int32_t> tokens;
   for (const SequenceInput& in : inputs) {
     if (!in.cache || in.tokens.empty() || !in.logits) return Error{"forward: a sequence has no cache, tokens or logits buffer"};
+    for (const auto& earlier : batch.sequences)
+      if (earlier.cache == in.cache) return Error{"forward: two sequences of one batch share a KV cache"};
     const KvCacheShape& shape = in.cache->shape();
     const KvCacheShape want = kv_cache_shape();
     if (shape.n_layers != want.n_layers || shape.k_width != want.k_width || shape.v_width != want.v_width)

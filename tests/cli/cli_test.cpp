@@ -1,0 +1,115 @@
+// The dseek binary as users and scripts call it: output formats of the
+// stable interface, and one-line errors with a non-zero exit on bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "test_data.h"
+#include "test_files.h"
+
+namespace dseek {
+namespace {
+
+struct CliRun {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+CliRun run(const std::string& args) {
+  const std::string err_file = testing::make_temp_dir("cli") + "/stderr";
+  const std::string cmd = std::string(DSEEK_BINARY) + " " + args + " 2>" + quote(err_file);
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.err = testing::read_file(err_file);
+  return r;
+}
+
+std::string ids(const std::vector<int32_t>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s;
+}
+
+TEST(Cli, LogitsOutMatchesGoldenAndSummaryListsTop5) {
+  testing::Golden g = testing::read_golden("deepseek-v3-tiny-fp8");
+  const std::string out = testing::make_temp_dir("cli") + "/logits.f32";
+  CliRun r = run("logits " + quote(g.model_path) + " --tokens " + ids(g.tokens) + " --all-positions --out " + quote(out));
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<float> logits = testing::read_f32_file(out);
+  ASSERT_EQ(logits.size(), g.logits.size());
+  double worst = 0, scale = 0;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    worst = std::max(worst, std::fabs(static_cast<double>(logits[i]) - g.logits[i]));
+    scale = std::max(scale, std::fabs(static_cast<double>(g.logits[i])));
+  }
+  EXPECT_LE(worst, 1e-4 * scale);
+  // Last position only, without --all-positions.
+  r = run("logits " + quote(g.model_path) + " --tokens " + ids(g.tokens) + " --out " + quote(out));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(testing::read_f32_file(out).size(), static_cast<size_t>(g.cols));
+  r = run("logits " + quote(g.model_path) + " --tokens 382,1,2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("position 2:", 0), 0u) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '('), 5) << r.out;
+}
+
+TEST(Cli, GenerateIdsPrintsTheGreedyContinuation) {
+  testing::Golden g = testing::read_golden("deepseek-v2-tiny");
+  CliRun r = run("generate " + quote(g.model_path) + " --tokens " + ids(g.tokens) + " -n 32 --greedy --ids");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, ids(g.greedy) + "\n");
+}
+
+TEST(Cli, InfoReportsFamilyParametersAndCache) {
+  CliRun r = run("info " + quote(testing::repo_path("tests/data/models/deepseek-v3-tiny-fp8")) + " --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["family"], "deepseek_v3");
+  EXPECT_EQ(j["layers"], 3);
+  EXPECT_GT(j["parameters_total"].get<int64_t>(), j["parameters_active"].get<int64_t>());
+  EXPECT_GT(j["parameters_mtp"].get<int64_t>(), 0);
+  EXPECT_EQ(j["kv_cache_bytes_per_token"], 3 * (48 + 16) * 4);
+  r = run("info " + quote(testing::repo_path("tests/data/models/llama3-tiny")));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("family:      llama"), std::string::npos) << r.out;
+}
+
+// One line on stderr, naming what is wrong; exit status 1 (2 for usage).
+void expect_failure(const std::string& args, int status, const std::string& fragment) {
+  CliRun r = run(args);
+  EXPECT_EQ(r.status, status) << args << "\n" << r.err;
+  if (status == 1) EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(fragment), std::string::npos) << args << "\nstderr: " << r.err;
+  EXPECT_TRUE(r.out.empty() || status != 1) << r.out;
+}
+
+TEST(Cli, BadInputGivesOneLineAndNonZeroExit) {
+  const std::string model = quote(testing::repo_path("tests/data/models/qwen2-tiny"));
+  expect_failure("logits /nonexistent --tokens 1", 1, "/nonexistent: not a model folder");
+  expect_failure("logits " + model + " --tokens 1,abc", 1, "'abc' is not a token id");
+  expect_failure("logits " + model + " --tokens 1,99999", 1, "id 99999 is out of range");
+  expect_failure("logits " + model + " --tokens ''", 1, "is not a token id");
+  expect_failure("generate " + model + " --tokens 1,2 -n 1000", 1, "exceeds the model's context of 256 tokens");
+  expect_failure("logits " + model, 2, "--tokens is required");
+  expect_failure("frobnicate", 2, "subcommand");
+  expect_failure("logits " + model + " --tokens 1 --mla sideways", 2, "sideways");
+  std::string dir = testing::copy_model_folder(testing::repo_path("tests/data/models/qwen2-tiny"), "cli-broken");
+  std::filesystem::resize_file(dir + "/model.safetensors", 1000);
+  expect_failure("info " + quote(dir), 1, "model.safetensors: header length");
+}
+
+}  // namespace
+}  // namespace dseek
