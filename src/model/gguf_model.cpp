@@ -159,6 +159,7 @@ Status deepseek2_fields(MetaReader& r, const GgufFile& file, json& j) {
     r.copy_int(j, "num_experts_per_tok", "expert_used_count", true);
     r.copy_int(j, "moe_intermediate_size", "expert_feed_forward_length", true);
     r.copy_int(j, "first_k_dense_replace", "leading_dense_block_count");
+    r.copy_int(j, "moe_layer_freq", "moe_layer_freq");  // dseek's own key; absent in llama.cpp files (1)
     r.copy_int(j, "n_group", "expert_group_count");
     r.copy_int(j, "topk_group", "expert_group_used_count");
     if (auto norm = r.boolean(r.key("expert_weights_norm"))) j["norm_topk_prob"] = *norm;
