@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!config) return 0;
   const dseek::ModelConfig& c = config.value();
   if (c.vocab_size <= 0 || c.hidden_size <= 0 || c.num_hidden_layers <= 0) __builtin_trap();
-  if (c.num_attention_heads % c.num_key_value_heads != 0) __builtin_trap();
+  // Grouped-query attention needs whole groups; MLA (DeepSeek) has no KV heads to group.
+  if (!c.uses_mla() && c.num_attention_heads % c.num_key_value_heads != 0) __builtin_trap();
   if (c.moe.n_routed_experts > 0 && (c.moe.num_experts_per_tok > c.moe.n_routed_experts ||
                                      c.moe.n_routed_experts % c.moe.n_group != 0 || c.moe.topk_group > c.moe.n_group))
     __builtin_trap();
