@@ -19,6 +19,7 @@
 
 #include "convert/hf_to_gguf.h"
 #include "formats/gguf.h"
+#include "convert/synthetic_model.h"
 #include "logits_compare.h"
 #include "model/architectures.h"
 #include "test_data.h"
@@ -141,57 +142,6 @@ struct RoundTripCase {
   bool realistic_scale;  // weights at the scale of real models (std 0.02)
 };
 
-// A llama model whose every row is a whole number of 256-element
-// super-blocks, so that k-quant files really hold Q2_K..Q6_K tensors (the
-// committed tiny models have rows of 64..200 values: their k-quant files
-// use the fallback types). Random f32 weights as the llama.cpp fixtures
-// draw them: N(0, 0.02), head N(0, 0.1), norms 1 + N(0, 0.1).
-std::string make_kquant_llama() {
-  const std::string dir = temp_path("llama-kquant");
-  fs::create_directories(dir);
-  nlohmann::json config = {{"model_type", "llama"}, {"hidden_size", 256}, {"intermediate_size", 512},
-                           {"num_hidden_layers", 2}, {"num_attention_heads", 4}, {"num_key_value_heads", 2},
-                           {"vocab_size", 384}, {"rms_norm_eps", 1e-5}, {"rope_theta", 10000.0},
-                           {"max_position_embeddings", 256}, {"bos_token_id", 1}, {"eos_token_id", 2}};
-  FILE* f = std::fopen((dir + "/config.json").c_str(), "w");
-  std::fputs(config.dump().c_str(), f);
-  std::fclose(f);
-  std::mt19937 rng(1);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<std::pair<std::string, std::vector<int64_t>>> specs = {{"model.embed_tokens.weight", {384, 256}},
-                                                                     {"lm_head.weight", {384, 256}},
-                                                                     {"model.norm.weight", {256}}};
-  for (int l = 0; l < 2; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    for (auto [n, shape] : std::initializer_list<std::pair<const char*, std::vector<int64_t>>>{
-             {"input_layernorm.weight", {256}}, {"post_attention_layernorm.weight", {256}},
-             {"self_attn.q_proj.weight", {256, 256}}, {"self_attn.k_proj.weight", {128, 256}},
-             {"self_attn.v_proj.weight", {128, 256}}, {"self_attn.o_proj.weight", {256, 256}},
-             {"mlp.gate_proj.weight", {512, 256}}, {"mlp.up_proj.weight", {512, 256}},
-             {"mlp.down_proj.weight", {256, 512}}})
-      specs.push_back({p + n, shape});
-  }
-  nlohmann::json header = nlohmann::json::object();
-  std::vector<float> data;
-  for (const auto& [name, shape] : specs) {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    const bool norm = shape.size() == 1;
-    const float std_dev = norm ? 0.1f : name == "lm_head.weight" ? 0.1f : 0.02f;
-    header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {4 * data.size(), 4 * (data.size() + n)}}};
-    for (int64_t i = 0; i < n; ++i) data.push_back((norm ? 1.0f : 0.0f) + std_dev * normal(rng));
-  }
-  std::string text = header.dump();
-  text.resize((text.size() + 7) / 8 * 8, ' ');
-  const uint64_t len = text.size();
-  f = std::fopen((dir + "/model.safetensors").c_str(), "wb");
-  std::fwrite(&len, 8, 1, f);
-  std::fwrite(text.data(), 1, text.size(), f);
-  std::fwrite(data.data(), 4, data.size(), f);
-  std::fclose(f);
-  return dir;
-}
-
 std::vector<RoundTripCase> round_trip_cases() {
   std::vector<RoundTripCase> cases;
   const std::vector<int32_t> short_prompt = {1, 17, 250, 99, 3, 42, 7, 300, 128, 5, 64, 200, 11, 310, 77, 2};
@@ -203,7 +153,7 @@ std::vector<RoundTripCase> round_trip_cases() {
   }
   std::vector<int32_t> prompt;
   for (int i = 0; i < 48; ++i) prompt.push_back((i * 97 + 13) % 384);
-  cases.push_back({"llama-kquant (synthetic)", make_kquant_llama(), prompt, true});
+  cases.push_back({"llama-kquant (synthetic)", testing::make_kquant_llama(temp_path("llama-kquant")), prompt, true});
   return cases;
 }
 
