@@ -131,11 +131,13 @@ void common_fields(MetaReader& r, const GgufFile& file, json& j) {
 Status deepseek2_fields(MetaReader& r, const GgufFile& file, json& j) {
   const bool split = has_tensor(file, "blk.0.attn_k_b.weight");
   const bool combined = has_tensor(file, "blk.0.attn_kv_b.weight");
-  // llama.cpp: 1 softmax (V2), 2 sigmoid (V3); V3 also carries exp_probs_b.
-  const int64_t gating = r.integer(r.key("expert_gating_func")).value_or(1);
-  bool v3 = gating == 2;
+  // llama.cpp: 1 softmax (V2), 2 sigmoid (V3); V3 also carries exp_probs_b
+  // (e_score_correction_bias). Without the key: V3 if the bias is there.
+  bool has_bias = false;
   for (const GgufTensorInfo& t : file.header.tensors)
-    v3 = v3 || std::string_view(t.name).find(".exp_probs_b.") != std::string_view::npos;
+    has_bias = has_bias || std::string_view(t.name).find(".exp_probs_b.") != std::string_view::npos;
+  const int64_t gating = r.integer(r.key("expert_gating_func")).value_or(has_bias ? 2 : 1);
+  const bool v3 = gating == 2 || has_bias;
   j["model_type"] = v3 ? "deepseek_v3" : "deepseek_v2";
   if (auto q = r.integer(r.key("attention.q_lora_rank"))) j["q_lora_rank"] = *q;
   r.copy_int(j, "kv_lora_rank", "attention.kv_lora_rank", true);
