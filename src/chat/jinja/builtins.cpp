@@ -268,8 +268,8 @@ Value range(Interpreter& in, CallArgs& args) {
   const double step = args.positional.size() > 2 ? number(args.positional[2], "step") : 1;
   if (step == 0) fail("range() step must not be zero");
   const double count = std::ceil((stop - start) / step);
-  if (count > static_cast<double>(in.limits().max_loop_iterations))
-    fail("range() of " + js::number_to_string(count) + " items is larger than the render's loop limit");
+  if (count > static_cast<double>(in.limits().max_list_items))
+    fail("range() of " + js::number_to_string(count) + " items is longer than the render's list limit");
   std::vector<Value> items;
   for (double i = start; step > 0 ? i < stop : i > stop; i += step) {
     items.push_back(std::fmod(i, 1.0) == 0 ? Value::integer(i) : Value::floating(i));

@@ -18,7 +18,7 @@ namespace {
 }
 
 // Array.prototype.join's view of one element: none/undefined are empty.
-std::string join_item(const Value& v) { return v.is_null() || v.is_undefined() ? "" : to_raw_string(v); }
+std::string join_item(const Value& v, size_t max) { return v.is_null() || v.is_undefined() ? "" : to_raw_string(v, max); }
 
 Value join(Interpreter& in, const std::vector<std::string>& parts, const std::string& sep) {
   std::string out;
@@ -77,7 +77,7 @@ Value sort_array(Interpreter& in, const Value& operand, const CallArgs& args) {
                                                                      : std::string();
   auto key = [&](const Value& v) { return attribute.is_null() ? v : attribute_path(v, path); };
   std::vector<Value> items = operand.items();
-  in.charge(16 * items.size() * 8);
+  in.charge(16 * items.size() * static_cast<uint64_t>(std::log2(items.size() + 1.0) + 1));
   std::stable_sort(items.begin(), items.end(), [&](const Value& a, const Value& b) {
     const int c = compare_values(key(a), key(b), case_sensitive.boolean);
     return reverse.boolean ? c > 0 : c < 0;
@@ -185,10 +185,14 @@ Value plain_filter(Interpreter& in, const Value& operand, const std::string& nam
       if (name == "sort") return sort_array(in, operand, CallArgs{});
       if (name == "join") {
         std::vector<std::string> parts;
-        for (const Value& v : items) parts.push_back(join_item(v));
+        for (const Value& v : items) parts.push_back(join_item(v, in.limits().max_output_bytes));
         return join(in, parts, "");
       }
-      if (name == "string") return in.make_string(to_json(operand, JsonOptions{}, false));
+      if (name == "string") {
+        JsonOptions options;
+        options.max_bytes = in.limits().max_output_bytes;
+        return in.make_string(to_json(operand, options, false));
+      }
       if (name == "unique") {
         std::vector<Value> out;
         for (const Value& v : items) {
@@ -236,7 +240,7 @@ Value plain_filter(Interpreter& in, const Value& operand, const std::string& nam
                                        : Value::floating(std::fabs(operand.number));
       if (name == "int") return Value::integer(std::floor(operand.number));
       if (name == "float") return Value::floating(operand.number);
-      if (name == "string") return in.make_string(to_output_string(operand));
+      if (name == "string") return in.make_string(to_output_string(operand, in.limits().max_output_bytes));
       fail("Unknown NumericValue filter: " + name);
     }
     case T::kObject: {
@@ -293,7 +297,7 @@ Value call_filter(Interpreter& in, const Value& operand, const Node& call, Envir
     if (operand.is_string()) {
       parts = code_points(operand.text());
     } else if (operand.is_array()) {
-      for (const Value& v : operand.items()) parts.push_back(join_item(v));
+      for (const Value& v : operand.items()) parts.push_back(join_item(v, in.limits().max_output_bytes));
     } else {
       cannot_apply(name, operand);
     }

@@ -82,8 +82,9 @@ Value Interpreter::make_string(std::string s) {
 }
 
 Value Interpreter::make_array(std::vector<Value> items, bool tuple) {
-  check_size(items.size());
-  charge(16 * static_cast<uint64_t>(items.size()));
+  if (items.size() > limits_.max_list_items)
+    fail("render would build a list longer than the limit of " + std::to_string(limits_.max_list_items) + " items");
+  charge(64 * static_cast<uint64_t>(items.size()));
   return Value::make_array(std::move(items), tuple);
 }
 
@@ -118,7 +119,7 @@ std::string Interpreter::run(const Node& program, const std::vector<std::pair<st
 
 Value Interpreter::evaluate(const Node& n, Environment& env) {
   DepthGuard guard(eval_depth_, limits_.max_eval_depth);
-  charge(64);
+  charge(32);
   try {
     return evaluate_node(n, env);
   } catch (Failure& f) {
@@ -139,7 +140,7 @@ void Interpreter::execute_block(const NodeList& body, Environment& env, std::str
 // unless they are none or undefined.
 void Interpreter::execute(const Node& n, Environment& env, std::string& out) {
   DepthGuard guard(eval_depth_, limits_.max_eval_depth);
-  charge(64);
+  charge(32);
   try {
     switch (n.kind) {
       case NodeKind::kStringLiteral:
@@ -166,7 +167,7 @@ void Interpreter::execute(const Node& n, Environment& env, std::string& out) {
         throw LoopSignal{n.kind == NodeKind::kBreak, n.offset};
       default: {
         const Value v = evaluate(n, env);
-        if (!v.is_null() && !v.is_undefined()) append(out, to_output_string(v));
+        if (!v.is_null() && !v.is_undefined()) append(out, to_output_string(v, limits_.max_output_bytes));
         return;
       }
     }

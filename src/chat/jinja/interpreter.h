@@ -19,10 +19,14 @@
 
 namespace dseek::jinja {
 
+// Work is counted in units of about a nanosecond or a byte: 32 per evaluated
+// node, 1 per byte of text and 64 per list item built. The work limit so
+// also bounds what a render allocates in total (about 2 GB at most).
 struct RenderLimits {
-  size_t max_output_bytes = 16u << 20;     // the result, and any one string or list built on the way
+  size_t max_output_bytes = 16u << 20;     // the result, and any one string built on the way
+  size_t max_list_items = 1u << 20;        // any one list built on the way
   uint64_t max_loop_iterations = 1000000;  // for-loop iterations over the whole render
-  uint64_t max_work = 4000000000;          // 64 per evaluated node + 1 per byte / 16 per element built
+  uint64_t max_work = 2000000000;
   int max_eval_depth = 600;                // nested evaluations (expressions, blocks, macro calls)
   int max_call_depth = 50;                 // nested macro calls
 };

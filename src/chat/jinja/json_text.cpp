@@ -28,7 +28,7 @@ struct Writer {
   std::string& out;
 
   void check_size() const {
-    if (out.size() > options.max_bytes) fail("tojson: output larger than the render limit");
+    if (out.size() > options.max_bytes) fail("value larger than the limit of " + std::to_string(options.max_bytes) + " bytes as JSON text");
   }
 
   void padding(int depth) {
@@ -83,6 +83,7 @@ struct Writer {
       if (i > 0) out += item_sep;
       if (indented) padding(depth + 1);
       write(items[i], depth + 1);
+      check_size();
     }
     if (indented) padding(depth);
     out += ']';
@@ -103,6 +104,7 @@ struct Writer {
       append_json_string(entries[i]->first, options.ensure_ascii, out);
       out += key_sep;
       write(entries[i]->second, depth + 1);
+      check_size();
     }
     if (indented) padding(depth);
     out += '}';

@@ -10,9 +10,6 @@
 
 namespace dseek::jinja {
 
-// The most any one conversion of a value to text may produce.
-constexpr size_t kMaxTextBytes = 64u << 20;
-
 struct JsonOptions {
   int indent = 0;  // 0: none; negative fails once a list or dict is written, like " ".repeat(-1)
   bool ensure_ascii = false;

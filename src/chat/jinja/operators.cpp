@@ -65,8 +65,8 @@ Value binary_operation(Interpreter& in, BinaryOp op, const std::string& spelling
   }
   if (left.is_null() || right.is_null()) fail("Cannot perform operation on null values");
   if (op == BinaryOp::kConcat) {
-    std::string s = to_raw_string(left);
-    s += to_raw_string(right);
+    std::string s = to_raw_string(left, in.limits().max_output_bytes);
+    s += to_raw_string(right, in.limits().max_output_bytes);
     return in.make_string(std::move(s));
   }
   if (op == BinaryOp::kPow && numeric_like(left) && numeric_like(right)) {
@@ -103,8 +103,8 @@ Value binary_operation(Interpreter& in, BinaryOp op, const std::string& spelling
   }
 
   if ((left.is_string() || right.is_string()) && op == BinaryOp::kAdd) {
-    std::string s = to_raw_string(left);
-    s += to_raw_string(right);
+    std::string s = to_raw_string(left, in.limits().max_output_bytes);
+    s += to_raw_string(right, in.limits().max_output_bytes);
     return in.make_string(std::move(s));
   }
   if (left.is_string() && right.is_string() && membership) {

@@ -464,7 +464,7 @@ class Parser {
   }
 
   NodePtr parse_call(NodePtr callee) {
-    auto n = make(NodeKind::kCall, here());
+    auto n = make(NodeKind::kCall, callee->offset);
     n->a = std::move(callee);
     n->list = parse_args(ArgMode::kCall);
     NodePtr expr = parse_member(done(std::move(n)));

@@ -172,7 +172,7 @@ Value from_json_at(const nlohmann::ordered_json& j, int depth) {
 
 Value from_json(const nlohmann::ordered_json& j) { return from_json_at(j, 0); }
 
-std::string to_output_string(const Value& v, int depth) {
+std::string to_output_string(const Value& v, size_t max_bytes) {
   switch (v.type) {
     case Value::Type::kUndefined:
     case Value::Type::kNull:  // the reference's NullValue holds JavaScript undefined
@@ -187,16 +187,18 @@ std::string to_output_string(const Value& v, int depth) {
       return v.text();
     case Value::Type::kArray:
     case Value::Type::kObject:
-    case Value::Type::kNamespace:
-      return to_json(v, JsonOptions{}, false);
+    case Value::Type::kNamespace: {
+      JsonOptions options;
+      options.max_bytes = max_bytes;
+      return to_json(v, options, false);
+    }
     case Value::Type::kFunction:
       fail("cannot print a function");
   }
   return {};
 }
 
-std::string to_raw_string(const Value& v, int depth) {
-  if (depth > kMaxValueDepth) fail("values nested too deeply to print");
+std::string to_raw_string(const Value& v, size_t max_bytes) {
   switch (v.type) {
     case Value::Type::kInt:
     case Value::Type::kFloat:
@@ -208,8 +210,8 @@ std::string to_raw_string(const Value& v, int depth) {
       for (const Value& item : v.items()) {
         if (!first) out += ',';
         first = false;
-        out += to_output_string(item, depth + 1);
-        if (out.size() > kMaxTextBytes) fail("value too large to convert to text");
+        out += to_output_string(item, max_bytes);
+        if (out.size() > max_bytes) fail("value larger than the limit of " + std::to_string(max_bytes) + " bytes as text");
       }
       return out;
     }
@@ -217,7 +219,7 @@ std::string to_raw_string(const Value& v, int depth) {
     case Value::Type::kNamespace:
       return "[object Map]";
     default:
-      return to_output_string(v, depth);
+      return to_output_string(v, max_bytes);
   }
 }
 
@@ -302,8 +304,22 @@ bool loose_equals(const Value& a, const Value& b) {
   if (ka == JsKind::kUndefined || kb == JsKind::kUndefined) return false;
   if (ka == JsKind::kBoolean) return loose_equals(Value::integer(to_number(a)), b);
   if (kb == JsKind::kBoolean) return loose_equals(a, Value::integer(to_number(b)));
-  if (ka == JsKind::kObject) return loose_equals(Value::string(to_raw_string(a)), b);
-  if (kb == JsKind::kObject) return loose_equals(a, Value::string(to_raw_string(b)));
+  if (ka == JsKind::kObject || kb == JsKind::kObject) {
+    // ToPrimitive(object) is its text. Only a text no longer than the string
+    // (or a short numeric text) can compare equal, so the conversion is cut
+    // there: a shared structure cannot make == print gigabytes.
+    const Value& object = ka == JsKind::kObject ? a : b;
+    const Value& other = ka == JsKind::kObject ? b : a;
+    const size_t cap = other.is_string() ? other.text().size() : 4096;
+    std::string text;
+    try {
+      text = to_raw_string(object, cap);
+    } catch (const Failure&) {
+      return false;
+    }
+    if (text.size() > cap) return false;
+    return loose_equals(Value::string(std::move(text)), other);
+  }
   // number and string
   return to_number(a) == to_number(b);
 }

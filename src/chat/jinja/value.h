@@ -118,14 +118,19 @@ constexpr int kMaxValueDepth = 512;
 // Fails past kMaxValueDepth.
 Value from_json(const nlohmann::ordered_json& j);
 
+// The most any one conversion of a value to text may produce by default
+// (values share their parts, so a small value can print as a huge text).
+constexpr size_t kMaxTextBytes = 64u << 20;
+
 // RuntimeValue.toString(): how {{ value }} prints (none and undefined print
 // nothing; that is decided by the caller). Arrays and dicts print as JSON.
-std::string to_output_string(const Value& v, int depth = 0);
+// Fails past max_bytes.
+std::string to_output_string(const Value& v, size_t max_bytes = kMaxTextBytes);
 
 // String(value.value) in the reference: what + and ~ concatenate. Differs
 // from to_output_string for floats (1.0 -> "1"), arrays ("a,b") and dicts
 // ("[object Map]").
-std::string to_raw_string(const Value& v, int depth = 0);
+std::string to_raw_string(const Value& v, size_t max_bytes = kMaxTextBytes);
 
 // __bool__(): Python truthiness, except that namespaces are always true.
 bool truthy(const Value& v);
