@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <string>
@@ -89,7 +90,7 @@ TemplateLimits small_limits() {
   TemplateLimits l;
   l.render.max_output_bytes = 1 << 20;
   l.render.max_list_items = 1 << 16;
-  l.render.max_loop_iterations = 100000;
+  l.render.max_loop_iterations = 20000;
   l.render.max_work = 50000000;
   return l;
 }
@@ -99,7 +100,7 @@ void expect_bounded_error(const std::string& text, const std::string& fragment) 
   const std::string e = error_of(text, ordered_json::object(), small_limits());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_NE(e.find(fragment), std::string::npos) << e;
-  EXPECT_LT(seconds, 5.0) << text;
+  EXPECT_LT(seconds, 20.0) << text;  // generous: the sanitizer build on a loaded machine
 }
 
 TEST(TemplateLimits, DeepBracketsAreRefusedWhileParsing) {
@@ -120,6 +121,27 @@ TEST(TemplateLimits, LongOperatorChainsAreRefusedWhileParsing) {
   std::string filters = "{{ 'x'";
   for (int i = 0; i < 20000; ++i) filters += " | trim";
   expect_bounded_error(filters + " }}", "nested more than");
+}
+
+TEST(TemplateLimits, DeepestAllowedTemplatesStillRender) {
+  // Just inside the limits: these run at the deepest evaluation the limits
+  // allow, which the sanitizer build checks for stack use.
+  std::string chain = "{{ 1";
+  for (int i = 0; i < 550; ++i) chain += " + 1";
+  auto a = render(chain + " }}");
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_EQ(a.value(), "551");
+  std::string filters = "{{ ' x '";
+  for (int i = 0; i < 550; ++i) filters += " | trim";
+  auto b = render(filters + " }}");
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(b.value(), "x");
+  std::string parens = "{{ " + std::string(45, '(') + "1" + std::string(45, ')') + " }}";
+  auto c = render(parens);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  auto d = render("{% macro r(n) %}{% if n > 0 %}{{ ((((n)))) }}{{ r(n - 1) }}{% endif %}{% endmacro %}{{ r(45) }}");
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d.value().size(), 9u + 2 * 36);
 }
 
 TEST(TemplateLimits, NestedLoopsStopAtTheIterationLimit) {
@@ -158,7 +180,7 @@ TEST(TemplateLimits, ComparingSharedStructuresStaysCheap) {
       ordered_json::object(), small_limits());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r.value(), "done");
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 20.0);
 }
 
 TEST(TemplateLimits, DeepValuesAreRefused) {
