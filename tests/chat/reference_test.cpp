@@ -16,6 +16,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <sys/wait.h>
 
 #include "chat/chat_template.h"
 #include "chat/jinja/template.h"
@@ -46,7 +47,7 @@ ReferenceRun run_reference(const std::string& suite) {
   while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) text.append(buf, n);
   const int status = pclose(pipe);
   if (status != 0) {
-    run.error = "`" + command + "` failed (status " + std::to_string(status) +
+    run.error = "`" + command + "` failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
                 "); the reference needs Node and `npm ci` at the repository root. Output:\n" + text.substr(0, 2000);
     return run;
   }

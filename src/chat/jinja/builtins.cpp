@@ -417,7 +417,7 @@ Value attribute_path(const Value& item, const std::string& path) {
   }
 }
 
-void install_globals(Interpreter& in, Environment& globals) {
+void install_globals(Environment& globals) {
   auto fn = [](std::string name, std::function<Value(Interpreter&, CallArgs&)> body) {
     return method(std::move(name), std::move(body));
   };
@@ -433,7 +433,6 @@ void install_globals(Interpreter& in, Environment& globals) {
   globals.set("True", Value::boolean_value(true));
   globals.set("False", Value::boolean_value(false));
   globals.set("None", Value::null());
-  (void)in;
 }
 
 }  // namespace dseek::jinja

@@ -29,6 +29,6 @@ bool run_test(const std::string& name, const Value& operand, const Value* argume
 Value dict_items(Interpreter& in, const Dict& d);
 // attribute="a.b.0" lookups of sort and map.
 Value attribute_path(const Value& item, const std::string& path);
-void install_globals(Interpreter& in, Environment& globals);
+void install_globals(Environment& globals);
 
 }  // namespace dseek::jinja

@@ -101,7 +101,7 @@ void Interpreter::append(std::string& out, std::string_view text) const {
 
 std::string Interpreter::run(const Node& program, const std::vector<std::pair<std::string, Value>>& variables) {
   Environment globals;
-  install_globals(*this, globals);
+  install_globals(globals);
   for (const auto& [name, value] : variables) {
     if (globals.has_own(name))
       fail("template variables: '" + name + "' is a global of the template language (Variable already declared: " +
