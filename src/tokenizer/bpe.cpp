@@ -1,6 +1,7 @@
 #include "tokenizer/bpe.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 
 #include "tokenizer/byte_level.h"
@@ -25,6 +26,36 @@ std::string byte_token_name(uint8_t b) {
 }
 
 }  // namespace
+
+void BpeModel::MergeTable::reserve(size_t n) {
+  size_t capacity = 16;
+  while (capacity < 2 * n) capacity *= 2;
+  slots_.assign(capacity, Slot{});
+  mask_ = capacity - 1;
+  shift_ = 64 - std::countr_zero(capacity);
+  used_ = 0;
+}
+
+void BpeModel::MergeTable::set(uint64_t key, Merge m) {
+  if (2 * (used_ + 1) > slots_.size()) {  // keep the load at most 1/2
+    std::vector<Slot> old = std::move(slots_);
+    reserve(std::max<size_t>(used_ + 1, old.size()));
+    for (const Slot& s : old)
+      if (s.key != kEmpty) set(s.key, s.merge);
+  }
+  for (size_t i = slot_of(key);; i = (i + 1) & mask_) {
+    Slot& s = slots_[i];
+    if (s.key == key) {
+      s.merge = m;
+      return;
+    }
+    if (s.key == kEmpty) {
+      s = Slot{key, m};
+      ++used_;
+      return;
+    }
+  }
+}
 
 BpeModel::BpeModel(BpeModel&&) noexcept = default;
 BpeModel& BpeModel::operator=(BpeModel&&) noexcept = default;
@@ -89,20 +120,15 @@ Result<BpeModel> BpeModel::build(const BpeSpec& spec, bool byte_level) {
     auto in = m.token_to_id_.find(a + b);
     if (in == m.token_to_id_.end()) return Error{where() + ": the merged token '" + a + b + "' is not in the vocabulary"};
     // A repeated pair keeps its last rank, as HF's merge map does.
-    m.merges_[pair_key(ia->second, ib->second)] = Merge{static_cast<int32_t>(rank), in->second};
+    m.merges_.set(pair_key(ia->second, ib->second), Merge{static_cast<int32_t>(rank), in->second});
   }
   return m;
 }
 
 std::optional<int32_t> BpeModel::token_to_id(std::string_view token) const {
-  auto it = token_to_id_.find(std::string(token));
+  auto it = token_to_id_.find(token);
   if (it == token_to_id_.end()) return std::nullopt;
   return it->second;
-}
-
-const BpeModel::Merge* BpeModel::find_merge(int32_t a, int32_t b) const {
-  auto it = merges_.find(pair_key(a, b));
-  return it == merges_.end() ? nullptr : &it->second;
 }
 
 // The initial symbols of a pre-token: one per byte (byte-level) or per
@@ -127,7 +153,7 @@ void BpeModel::add_symbols(std::string_view piece, std::vector<int32_t>& symbols
     } else {
       n = utf8::sequence_length(piece, i);
       if (n == 0) n = 1;  // cannot happen for sanitized text; stay safe
-      auto it = token_to_id_.find(std::string(piece.substr(i, n)));
+      auto it = token_to_id_.find(piece.substr(i, n));
       if (it != token_to_id_.end()) id = it->second;
     }
     if (id >= 0) {
@@ -166,17 +192,21 @@ void BpeModel::add_symbols(std::string_view piece, std::vector<int32_t>& symbols
 void BpeModel::merge_symbols(std::vector<int32_t>& symbols, std::vector<uint32_t>& lengths) const {
   const size_t n = symbols.size();
   if (n < 2) return;
-  std::vector<int32_t> prev(n), next(n);
-  for (size_t k = 0; k < n; ++k) {
-    prev[k] = static_cast<int32_t>(k) - 1;
-    next[k] = k + 1 < n ? static_cast<int32_t>(k + 1) : -1;
-  }
   struct Candidate {
     int32_t rank, pos, new_id;
     bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
   };
-  std::vector<Candidate> heap;
-  heap.reserve(n);
+  // Scratch kept per thread: most pre-tokens are short, and allocating these
+  // for each one would cost more than merging it.
+  thread_local std::vector<int32_t> prev, next;
+  thread_local std::vector<Candidate> heap;
+  prev.resize(n);
+  next.resize(n);
+  heap.clear();
+  for (size_t k = 0; k < n; ++k) {
+    prev[k] = static_cast<int32_t>(k) - 1;
+    next[k] = k + 1 < n ? static_cast<int32_t>(k + 1) : -1;
+  }
   for (size_t k = 0; k + 1 < n; ++k)
     if (const Merge* m = find_merge(symbols[k], symbols[k + 1]))
       heap.push_back({m->rank, static_cast<int32_t>(k), m->new_id});
@@ -223,32 +253,28 @@ void BpeModel::merge_symbols(std::vector<int32_t>& symbols, std::vector<uint32_t
 
 void BpeModel::encode(std::string_view piece, std::vector<int32_t>& out) const {
   if (piece.empty()) return;
-  const auto& lookup = byte_level_ ? piece_to_id_ : token_to_id_;
-  if (ignore_merges_) {
-    auto it = lookup.find(std::string(piece));
-    if (it != lookup.end()) {
-      out.push_back(it->second);
-      return;
-    }
-  }
   const bool cacheable = piece.size() <= kMaxCachedPieceBytes;
-  std::string key;
   if (cacheable) {
-    key.assign(piece);
     std::lock_guard<std::mutex> lock(cache_->mutex);
-    auto it = cache_->index.find(key);
+    auto it = cache_->index.find(piece);
     if (it != cache_->index.end()) {
       const int32_t* ids = cache_->ids.data() + it->second.first;
       out.insert(out.end(), ids, ids + it->second.second);
       return;
     }
   }
-  std::vector<int32_t> symbols;
-  std::vector<uint32_t> lengths;
-  symbols.reserve(piece.size());
-  lengths.reserve(piece.size());
-  add_symbols(piece, symbols, lengths);
-  merge_symbols(symbols, lengths);
+  thread_local std::vector<int32_t> symbols;
+  thread_local std::vector<uint32_t> lengths;
+  symbols.clear();
+  lengths.clear();
+  const TokenMap& lookup = byte_level_ ? piece_to_id_ : token_to_id_;
+  auto whole = ignore_merges_ ? lookup.find(piece) : lookup.end();
+  if (whole != lookup.end()) {
+    symbols.push_back(whole->second);
+  } else {
+    add_symbols(piece, symbols, lengths);
+    merge_symbols(symbols, lengths);
+  }
   out.insert(out.end(), symbols.begin(), symbols.end());
   if (cacheable) {
     std::lock_guard<std::mutex> lock(cache_->mutex);
@@ -258,7 +284,7 @@ void BpeModel::encode(std::string_view piece, std::vector<int32_t>& out) const {
     }
     auto offset = static_cast<uint32_t>(cache_->ids.size());
     cache_->ids.insert(cache_->ids.end(), symbols.begin(), symbols.end());
-    cache_->index.emplace(std::move(key), std::make_pair(offset, static_cast<uint32_t>(symbols.size())));
+    cache_->index.emplace(std::string(piece), std::make_pair(offset, static_cast<uint32_t>(symbols.size())));
   }
 }
 

@@ -39,57 +39,60 @@ Status find_spans(std::string_view piece, const std::vector<Regex>& regex, const
 // pieces that come out empty are dropped, as PreTokenizedString::split does.
 void apply_behavior(std::string_view piece, const std::vector<Span>& spans, SplitBehavior behavior,
                     std::vector<std::string_view>& out) {
-  struct Range {
-    size_t start, end;
+  auto emit = [&](size_t start, size_t end) {
+    if (end > start) out.push_back(piece.substr(start, end - start));
   };
-  std::vector<Range> ranges;
-  ranges.reserve(spans.size());
   switch (behavior) {
     case SplitBehavior::kIsolated:
-      for (const Span& s : spans) ranges.push_back({s.start, s.end});
-      break;
+      for (const Span& s : spans) emit(s.start, s.end);
+      return;
     case SplitBehavior::kRemoved:
       for (const Span& s : spans)
-        if (!s.is_match) ranges.push_back({s.start, s.end});
-      break;
-    case SplitBehavior::kContiguous: {
-      bool previous_match = false;
-      for (const Span& s : spans) {
-        if (s.is_match == previous_match && !ranges.empty())
-          ranges.back().end = s.end;
-        else
-          ranges.push_back({s.start, s.end});
-        previous_match = s.is_match;
-      }
-      break;
-    }
+        if (!s.is_match) emit(s.start, s.end);
+      return;
+    case SplitBehavior::kContiguous:
     case SplitBehavior::kMergedWithPrevious: {
-      bool previous_match = false;
+      // Grow the current range while the rule says "join", emit it otherwise.
+      bool have = false, previous_match = false;
+      size_t start = 0, end = 0;
       for (const Span& s : spans) {
-        if (s.is_match && !previous_match && !ranges.empty())
-          ranges.back().end = s.end;
-        else
-          ranges.push_back({s.start, s.end});
+        bool join = behavior == SplitBehavior::kContiguous ? s.is_match == previous_match
+                                                           : s.is_match && !previous_match;
+        if (join && have) {
+          end = s.end;
+        } else {
+          if (have) emit(start, end);
+          start = s.start;
+          end = s.end;
+          have = true;
+        }
         previous_match = s.is_match;
       }
-      break;
+      if (have) emit(start, end);
+      return;
     }
     case SplitBehavior::kMergedWithNext: {
-      bool previous_match = false;  // of the span to the right
+      // Right to left: a match joins the piece that follows it.
+      const size_t first = out.size();
+      bool have = false, previous_match = false;
+      size_t start = 0, end = 0;
       for (size_t k = spans.size(); k-- > 0;) {
         const Span& s = spans[k];
-        if (s.is_match && !previous_match && !ranges.empty())
-          ranges.back().start = s.start;
-        else
-          ranges.push_back({s.start, s.end});
+        if (s.is_match && !previous_match && have) {
+          start = s.start;
+        } else {
+          if (have) emit(start, end);
+          start = s.start;
+          end = s.end;
+          have = true;
+        }
         previous_match = s.is_match;
       }
-      std::reverse(ranges.begin(), ranges.end());
-      break;
+      if (have) emit(start, end);
+      std::reverse(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+      return;
     }
   }
-  for (const Range& r : ranges)
-    if (r.end > r.start) out.push_back(piece.substr(r.start, r.end - r.start));
 }
 
 }  // namespace
