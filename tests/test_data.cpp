@@ -58,8 +58,6 @@ std::vector<float> read_f32_file(const std::string& path) {
   return v;
 }
 
-std::string read_file(const std::string& path) { return slurp(path); }
-
 std::vector<int32_t> read_id_list(const std::string& path) {
   std::stringstream in(slurp(path));
   std::vector<int32_t> ids;

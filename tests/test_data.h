@@ -25,9 +25,6 @@ Golden read_golden(const std::string& name);
 
 // Raw little-endian float32 file of a known size.
 std::vector<float> read_f32_file(const std::string& path);
-// The whole file (fails the test if it cannot be read).
-std::string read_file(const std::string& path);
-
 // "1,2,3\n" -> ids.
 std::vector<int32_t> read_id_list(const std::string& path);
 

@@ -111,7 +111,8 @@ Result<BpeModel> BpeModel::build(const BpeSpec& spec, bool byte_level) {
 
   m.merges_.reserve(spec.merges.size());
   for (size_t rank = 0; rank < spec.merges.size(); ++rank) {
-    const auto& [a, b] = spec.merges[rank];
+    const std::string& a = spec.merges[rank].first;
+    const std::string& b = spec.merges[rank].second;
     auto where = [&] { return "model.merges[" + std::to_string(rank) + "] ('" + a + "' '" + b + "')"; };
     auto ia = m.token_to_id_.find(a);
     if (ia == m.token_to_id_.end()) return Error{where() + ": '" + a + "' is not in the vocabulary"};

@@ -60,7 +60,7 @@ TEST(AddedTokens, OptionsUseCases) {
 
 TEST(AddedTokens, SingleWord) {
   json j = byte_tokenizer_json();
-  j["added_tokens"] = {added(300, "<mask>", false, true, false, false, true)};
+  j["added_tokens"] = json::array({added(300, "<mask>", false, true, false, false, true)});
   auto t = make_tokenizer(j);
   ASSERT_TRUE(t);
   EXPECT_EQ(show_ids(encode(*t, "<mask> my name <mask> a<mask> <mask>ony <mask>")),
@@ -72,7 +72,7 @@ TEST(AddedTokens, SingleWord) {
 
 TEST(AddedTokens, LstripRstripTakeUnicodeSpace) {
   json j = byte_tokenizer_json();
-  j["added_tokens"] = {added(300, "<mask>", false, true, true, true, true)};
+  j["added_tokens"] = json::array({added(300, "<mask>", false, true, true, true, true)});
   auto t = make_tokenizer(j);
   ASSERT_TRUE(t);
   // "\t" between two masks goes to the first (rstrip); U+2000 is White_Space.

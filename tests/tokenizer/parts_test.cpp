@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_data.h"
+#include "test_files.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_parts.h"
 #include "tokenizer/tokenizer_test_util.h"

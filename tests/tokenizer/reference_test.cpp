@@ -12,11 +12,13 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <ostream>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
 
 #include "test_data.h"
+#include "test_files.h"
 #include "tokenizer/regex.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_parts.h"
@@ -329,7 +331,13 @@ TokenizerParts parts_from_json(const std::string& folder, const std::string& pre
   return p;
 }
 
-class TokenizerFactory : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
+struct FactoryCase {
+  const char* name;  // in the reference file
+  const char* pre;   // llama.cpp's name for its pre-tokenizer
+  friend std::ostream& operator<<(std::ostream& os, const FactoryCase& c) { return os << c.name << " as " << c.pre; }
+};
+
+class TokenizerFactory : public ::testing::TestWithParam<FactoryCase> {};
 
 TEST_P(TokenizerFactory, PartsGiveTheSameIdsAsTokenizerJson) {
   const auto [name, pre] = GetParam();
@@ -354,11 +362,11 @@ TEST_P(TokenizerFactory, PartsGiveTheSameIdsAsTokenizerJson) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tokenizer, TokenizerFactory,
-                         ::testing::Values(std::make_pair("deepseek-v3", "deepseek-v3"), std::make_pair("qwen3", "qwen2"),
-                                           std::make_pair("llama3", "llama-bpe"),
-                                           std::make_pair("deepseek-llm-micro", "deepseek-llm")),
+                         ::testing::Values(FactoryCase{"deepseek-v3", "deepseek-v3"}, FactoryCase{"qwen3", "qwen2"},
+                                           FactoryCase{"llama3", "llama-bpe"},
+                                           FactoryCase{"deepseek-llm-micro", "deepseek-llm"}),
                          [](const auto& info) {
-                           std::string n = info.param.first;
+                           std::string n = info.param.name;
                            for (char& c : n)
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            return n;

@@ -134,17 +134,17 @@ TEST(TokenizerJson, PreTokenizer) {
 
 TEST(TokenizerJson, AddedTokens) {
   json j = byte_tokenizer_json();
-  j["added_tokens"] = {{{"content", "<x>"}, {"special", true}}};
+  j["added_tokens"] = json::array({{{"content", "<x>"}, {"special", true}}});
   expect_error(j, "added_tokens[0].id: missing");
-  j["added_tokens"] = {{{"id", 300}, {"special", true}}};
+  j["added_tokens"] = json::array({{{"id", 300}, {"special", true}}});
   expect_error(j, "added_tokens[0].content: missing");
-  j["added_tokens"] = {{{"id", 300}, {"content", "<x>"}, {"lstrip", "no"}}};
+  j["added_tokens"] = json::array({{{"id", 300}, {"content", "<x>"}, {"lstrip", "no"}}});
   expect_error(j, "added_tokens[0].lstrip: expected true or false");
-  j["added_tokens"] = {{"id", 300}};
+  j["added_tokens"] = json::object({{"id", 300}});
   expect_error(j, "added_tokens: expected an array");
   j["added_tokens"] = json::array({7});
   expect_error(j, "added_tokens[0]: expected an object");
-  j["added_tokens"] = {{{"id", 1 << 30}, {"content", "<x>"}}};
+  j["added_tokens"] = json::array({{{"id", 1 << 30}, {"content", "<x>"}}});
   expect_error(j, "added_tokens[0].id: 1073741824 is out of range");
 }
 
