@@ -88,15 +88,14 @@ Result<TokenizerSpec> spec_from_parts(const TokenizerParts& parts) {
     // Every token is in the BPE vocabulary, as in HF's model.vocab (merges
     // may build any of them).
     spec.model.vocab.emplace_back(text, id);
-    auto type = parts.token_types.empty() ? GgufTokenType::kNormal
-                                          : static_cast<GgufTokenType>(parts.token_types[static_cast<size_t>(id)]);
-    if (type == GgufTokenType::kControl || type == GgufTokenType::kUserDefined) {
+    const int32_t type = parts.token_types.empty() ? TokenizerParts::kNormal : parts.token_types[static_cast<size_t>(id)];
+    if (type == TokenizerParts::kControl || type == TokenizerParts::kUserDefined) {
       // convert_hf_to_gguf stores HF's added tokens this way, their content as
       // is (not in the byte alphabet); GGUF keeps no lstrip/rstrip flags.
       AddedToken t;
       t.id = id;
       t.content = text;
-      t.special = type == GgufTokenType::kControl;
+      t.special = type == TokenizerParts::kControl;
       spec.added_tokens.push_back(std::move(t));
     }
   }

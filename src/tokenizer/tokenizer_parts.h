@@ -21,18 +21,18 @@
 
 namespace dseek {
 
-// llama.cpp's token types (tokenizer.ggml.token_type).
-enum class GgufTokenType : int32_t {
-  kUndefined = 0,
-  kNormal = 1,
-  kUnknown = 2,
-  kControl = 3,      // special added token (HF special=true)
-  kUserDefined = 4,  // non-special added token
-  kUnused = 5,
-  kByte = 6,
-};
-
 struct TokenizerParts {
+  // llama.cpp's token types (tokenizer.ggml.token_type); the same numbers as
+  // GgufTokenType in convert/tokenizer_metadata.h, which dseek's converter writes.
+  enum TokenType : int32_t {
+    kNormal = 1,
+    kUnknown = 2,
+    kControl = 3,      // an added token matched before BPE, special (skipped by skip_special_tokens)
+    kUserDefined = 4,  // an added token matched before BPE, not special
+    kUnused = 5,
+    kByte = 6,
+  };
+
   std::string model = "gpt2";       // tokenizer.ggml.model; only "gpt2" (byte-level BPE)
   std::string pre;                  // tokenizer.ggml.pre
   std::vector<std::string> tokens;  // tokenizer.ggml.tokens, index = id; "" = no token with this id

@@ -29,7 +29,7 @@ Subset read_subset(const std::string& name) {
   p.pre = j.at("pre");
   const auto n = j.at("n_tokens").get<size_t>();
   p.tokens.assign(n, "");
-  p.token_types.assign(n, static_cast<int32_t>(GgufTokenType::kNormal));
+  p.token_types.assign(n, TokenizerParts::kNormal);
   for (const auto& t : j.at("tokens")) {
     auto id = t.at(0).get<size_t>();
     p.tokens.at(id) = t.at(1).get<std::string>();

@@ -310,12 +310,12 @@ TokenizerParts parts_from_json(const std::string& folder, const std::string& pre
     n = std::max(n, it->get<size_t>() + 1);
   for (const json& a : j["added_tokens"]) n = std::max(n, a["id"].get<size_t>() + 1);
   p.tokens.assign(n, "");
-  p.token_types.assign(n, static_cast<int32_t>(GgufTokenType::kNormal));
+  p.token_types.assign(n, TokenizerParts::kNormal);
   for (auto it = j["model"]["vocab"].begin(); it != j["model"]["vocab"].end(); ++it) p.tokens[it->get<size_t>()] = it.key();
   for (const json& a : j["added_tokens"]) {
     auto id = a["id"].get<size_t>();
     p.tokens[id] = a["content"];
-    p.token_types[id] = static_cast<int32_t>(a["special"].get<bool>() ? GgufTokenType::kControl : GgufTokenType::kUserDefined);
+    p.token_types[id] = a["special"].get<bool>() ? TokenizerParts::kControl : TokenizerParts::kUserDefined;
   }
   for (const json& m : j["model"]["merges"])
     p.merges.push_back(m.is_string() ? m.get<std::string>() : m[0].get<std::string>() + " " + m[1].get<std::string>());

@@ -186,7 +186,7 @@ TEST(TokenizerJson, TokenizerConfig) {
 TEST(TokenizerJson, InvalidUtf8InTheFile) {
   // nlohmann rejects invalid UTF-8 in strings; dseek reports it.
   std::string text = byte_tokenizer_json().dump();
-  text.replace(text.find("1.0"), 1, "\xFF");
+  text[text.find("1.0")] = '\xFF';
   EXPECT_FALSE(Tokenizer::from_json(text, "").ok());
 }
 
