@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "tokenizer/tokenizer.h"
 
@@ -16,8 +17,9 @@ namespace dseek {
 
 class StreamDetokenizer {
  public:
-  explicit StreamDetokenizer(const Tokenizer& tokenizer, bool skip_special_tokens = false)
-      : tokenizer_(tokenizer), skip_special_(skip_special_tokens) {}
+  // Keeps its own handle on the tokenizer (a shared, immutable object).
+  explicit StreamDetokenizer(Tokenizer tokenizer, bool skip_special_tokens = false)
+      : tokenizer_(std::move(tokenizer)), skip_special_(skip_special_tokens) {}
 
   // The text that became complete with this token (possibly empty).
   std::string push(int32_t id);
@@ -27,7 +29,7 @@ class StreamDetokenizer {
   size_t pending() const { return held_.size(); }
 
  private:
-  const Tokenizer& tokenizer_;
+  Tokenizer tokenizer_;
   bool skip_special_;
   std::string held_;
 };

@@ -16,6 +16,12 @@
 
 namespace dseek {
 
+namespace {
+// Real vocabularies have at most a few hundred thousand ids (bpe.cpp has the
+// same bound for the model's vocabulary).
+constexpr int32_t kMaxTokenId = (1 << 22) - 1;
+}  // namespace
+
 struct Tokenizer::Impl {
   Normalizer normalizer;
   PreTokenizer pre_tokenizer;
@@ -51,7 +57,11 @@ Result<Tokenizer> Tokenizer::build(const TokenizerSpec& spec) {
 
   const auto& vocab = impl->model.id_to_token();
   int32_t size = static_cast<int32_t>(vocab.size());
-  for (const AddedToken& t : spec.added_tokens) size = std::max(size, t.id + 1);
+  for (const AddedToken& t : spec.added_tokens) {
+    if (t.id < 0 || t.id > kMaxTokenId)
+      return Error{"added_tokens: id " + std::to_string(t.id) + " of '" + t.content + "' is out of range"};
+    size = std::max(size, t.id + 1);
+  }
   impl->vocab_size = size;
   impl->text.assign(static_cast<size_t>(size), std::string());
   impl->special.assign(static_cast<size_t>(size), 0);
