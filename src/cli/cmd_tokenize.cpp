@@ -1,37 +1,16 @@
 // dseek tokenize MODEL --text TEXT | --file F   -> ids, comma-separated
 // dseek detokenize MODEL --tokens IDS           -> the text
-// Both need only tokenizer.json (+ tokenizer_config.json) in MODEL.
+// MODEL: a folder with tokenizer.json (+ tokenizer_config.json; no weights
+// needed), a tokenizer.json file, or a GGUF file.
 #include <cstdio>
-#include <filesystem>
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "tokenizer/tokenizer.h"
-#include "util/mapped_file.h"
+#include "tokenizer/load.h"
 
 namespace dseek::cli {
 
 namespace {
-
-// MODEL is a folder holding tokenizer.json, or a tokenizer.json itself.
-Result<Tokenizer> load_tokenizer(const std::string& model) {
-  namespace fs = std::filesystem;
-  if (fs::is_regular_file(model)) {
-    if (fs::path(model).extension() == ".gguf")
-      return Error{model + ": reading the tokenizer of a GGUF file is not supported yet"};
-    auto json = read_text_file(model, 256u << 20);
-    if (!json) return json.error();
-    std::string config;
-    fs::path config_path = fs::path(model).parent_path() / "tokenizer_config.json";
-    if (fs::exists(config_path)) {
-      auto text = read_text_file(config_path.string());
-      if (!text) return text.error();
-      config = std::move(text.value());
-    }
-    return Tokenizer::from_json(json.value(), config, model);
-  }
-  return Tokenizer::from_folder(model);
-}
 
 void write_all(const std::string& bytes) { std::fwrite(bytes.data(), 1, bytes.size(), stdout); }
 
