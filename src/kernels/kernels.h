@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/int8_format.h"
 #include "weights/dtype.h"
 #include "weights/tensor.h"
 
@@ -25,6 +26,15 @@ using MatmulFn = void (*)(const Tensor& w, int64_t row_begin, int64_t row_end, c
 using MatmulTransposedFn = void (*)(const Tensor& w, int64_t col_begin, int64_t col_end,
                                     const float* x, int64_t n_tokens, int64_t ldx, float* y,
                                     int64_t ldy);
+
+// One token's n activations x into `layout.format` (int8_format.h), writing
+// layout.bytes bytes at out.
+using QuantizeActFn = void (*)(const float* x, const ActLayout& layout, uint8_t* out);
+
+// As MatmulFn, with the tokens' activations already quantized: token t's are
+// at act + t * layout.bytes.
+using MatmulActFn = void (*)(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
+                             const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy);
 
 // Causal attention of queries over cached keys/values, for (token, head)
 // tasks [task_begin, task_end) with task = t * n_heads + h.
@@ -69,6 +79,14 @@ using RopeFn = void (*)(float* x, int64_t n_pairs, const float* cos, const float
 struct KernelTable {
   const char* name = "";
   MatmulFn matmul[static_cast<int>(DType::kCount)] = {};
+  // Products on quantized activations (int8 dot products for block types,
+  // bf16 pairs for BF16): matmul_act[t] reads act_format[t]. The reference
+  // table carries the scalar twins of these but does not use them
+  // (use_act_kernels false): its matmul is the definition.
+  QuantizeActFn quantize_act[static_cast<int>(ActFormat::kCount)] = {};
+  MatmulActFn matmul_act[static_cast<int>(DType::kCount)] = {};
+  ActFormat act_format[static_cast<int>(DType::kCount)] = {};
+  bool use_act_kernels = false;
   MatmulTransposedFn matmul_transposed[static_cast<int>(DType::kCount)] = {};
   AttentionFn attention = nullptr;
   RmsNormFn rmsnorm = nullptr;
