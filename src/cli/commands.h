@@ -10,5 +10,6 @@ void register_info(CLI::App& app, int& exit_code);
 void register_logits(CLI::App& app, int& exit_code);
 void register_generate(CLI::App& app, int& exit_code);
 void register_convert(CLI::App& app, int& exit_code);
+void register_bench(CLI::App& app, int& exit_code);
 
 }  // namespace dseek::cli
