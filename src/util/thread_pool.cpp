@@ -54,7 +54,7 @@ void ThreadPool::run_chunks(int thread_index) {
   }
 }
 
-void ThreadPool::parallel_for(int64_t n, int64_t grain, const RangeFn& body) {
+void ThreadPool::parallel_for(int64_t n, int64_t grain, RangeFn body) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   if (n_threads_ == 1 || n <= grain) {

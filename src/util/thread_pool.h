@@ -15,9 +15,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace dseek {
@@ -29,8 +29,20 @@ struct ThreadPoolOptions {
 
 class ThreadPool {
  public:
-  // body(begin, end, thread_index)
-  using RangeFn = std::function<void(int64_t, int64_t, int)>;
+  // body(begin, end, thread_index), borrowed for the duration of one loop
+  // (no std::function: a decode step runs hundreds of loops, and wrapping
+  // each lambda could allocate).
+  class RangeFn {
+   public:
+    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, RangeFn>>>
+    RangeFn(const F& f)  // NOLINT: implicit, as a lambda is passed straight in
+        : object_(&f), call_([](const void* o, int64_t b, int64_t e, int t) { (*static_cast<const F*>(o))(b, e, t); }) {}
+    void operator()(int64_t begin, int64_t end, int thread) const { call_(object_, begin, end, thread); }
+
+   private:
+    const void* object_;
+    void (*call_)(const void*, int64_t, int64_t, int);
+  };
 
   explicit ThreadPool(int n_threads, ThreadPoolOptions options = {});
   ~ThreadPool();
@@ -42,7 +54,7 @@ class ThreadPool {
   // Splits [0, n) into chunks of at least `grain` items and runs them on all
   // threads; returns when every chunk is done. Not reentrant: a body must not
   // call parallel_for on the same pool.
-  void parallel_for(int64_t n, int64_t grain, const RangeFn& body);
+  void parallel_for(int64_t n, int64_t grain, RangeFn body);
 
  private:
   void worker_loop(int thread_index);

@@ -15,6 +15,8 @@
 #include <map>
 #include <random>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "convert/hf_to_gguf.h"
@@ -31,7 +33,10 @@ namespace {
 namespace fs = std::filesystem;
 namespace tol = testing::tolerance;
 
-std::string temp_path(const std::string& name) { return (fs::path(::testing::TempDir()) / name).string(); }
+// Per process: ctest runs this suite twice at once (fast and reference kernels).
+std::string temp_path(const std::string& name) {
+  return (fs::path(::testing::TempDir()) / (std::to_string(::getpid()) + "-" + name)).string();
+}
 
 Status convert(const std::string& src, const std::string& dst, DType type, KvbLayout layout = KvbLayout::kSplit) {
   ThreadPool pool(2);

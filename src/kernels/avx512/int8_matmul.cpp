@@ -125,8 +125,9 @@ DSEEK_TARGET_AVX512 void matmul_legacy(const Tensor& w, int64_t row_begin, int64
   const int64_t nb = w.cols() / 32;
   const __m512i block_offsets =
       _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(L::kBytes));
+  const int64_t stride = w.row_stride_bytes();
   for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* row = w.row_data(r);
+    const uint8_t* row = w.data + r * stride;
     for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenTile) {
       const int nt = static_cast<int>(std::min<int64_t>(kTokenTile, n_tokens - t0));
       __m512 p[kTokenTile];
@@ -340,8 +341,9 @@ DSEEK_TARGET_AVX512 void matmul_kquant(const Tensor& w, int64_t row_begin, int64
                                        const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
   using K = KQuant<T>;
   const int64_t nsb = w.cols() / 256;
+  const int64_t stride = w.row_stride_bytes();
   for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* row = w.row_data(r);
+    const uint8_t* row = w.data + r * stride;
     for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenTile) {
       const int nt = static_cast<int>(std::min<int64_t>(kTokenTile, n_tokens - t0));
       alignas(64) float p[kTokenTile][16] = {};

@@ -46,10 +46,9 @@ DSEEK_TARGET_AVX512 inline __m512 load16(const uint8_t* row, int64_t c, __mmask1
 }
 
 template <DType T, int NT>
-DSEEK_TARGET_AVX512 void dot_row_tokens(const Tensor& w, int64_t r, const float* x, int64_t ldx, float* y,
-                                        int64_t ldy) {
+DSEEK_TARGET_AVX512 void dot_row_tokens(const Tensor& w, const uint8_t* row, int64_t r, const float* x, int64_t ldx,
+                                        float* y, int64_t ldy) {
   const int64_t cols = w.cols();
-  const uint8_t* row = w.row_data(r);
   __m512 acc[NT];
   for (int k = 0; k < NT; ++k) acc[k] = _mm512_setzero_ps();
   const int64_t block = T == DType::F8_E4M3 ? w.block_scale.block_cols : cols;
@@ -77,13 +76,15 @@ DSEEK_TARGET_AVX512 void matmul(const Tensor& w, int64_t row_begin, int64_t row_
       return;
     }
   }
+  const int64_t stride = w.row_stride_bytes();
   for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* row = w.data + r * stride;
     int64_t t = 0;
-    for (; t + 4 <= n_tokens; t += 4) dot_row_tokens<T, 4>(w, r, x + t * ldx, ldx, y + t * ldy, ldy);
+    for (; t + 4 <= n_tokens; t += 4) dot_row_tokens<T, 4>(w, row, r, x + t * ldx, ldx, y + t * ldy, ldy);
     switch (n_tokens - t) {
-      case 3: dot_row_tokens<T, 3>(w, r, x + t * ldx, ldx, y + t * ldy, ldy); break;
-      case 2: dot_row_tokens<T, 2>(w, r, x + t * ldx, ldx, y + t * ldy, ldy); break;
-      case 1: dot_row_tokens<T, 1>(w, r, x + t * ldx, ldx, y + t * ldy, ldy); break;
+      case 3: dot_row_tokens<T, 3>(w, row, r, x + t * ldx, ldx, y + t * ldy, ldy); break;
+      case 2: dot_row_tokens<T, 2>(w, row, r, x + t * ldx, ldx, y + t * ldy, ldy); break;
+      case 1: dot_row_tokens<T, 1>(w, row, r, x + t * ldx, ldx, y + t * ldy, ldy); break;
       default: break;
     }
   }
@@ -114,8 +115,9 @@ DSEEK_TARGET_AVX512BF16 void bf16_row_tokens(const uint8_t* row, int64_t cols, c
 DSEEK_TARGET_AVX512BF16 void matmul_bf16_split(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
                                                const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
   const int64_t cols = w.cols();
+  const int64_t stride = w.row_stride_bytes();
   for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* row = w.row_data(r);
+    const uint8_t* row = w.data + r * stride;
     int64_t t = 0;
     for (; t + 4 <= n_tokens; t += 4) bf16_row_tokens<4>(row, cols, act + t * layout.bytes, layout, y + t * ldy, ldy, r);
     const uint8_t* at = act + t * layout.bytes;
