@@ -122,7 +122,7 @@ TEST(Int8Kernels, EveryTableEqualsTheScalarTwin) {
       const int64_t rows = 37;
       const Weights w = make_weights(t, rows, cols, rng);
       const ActLayout layout = ActLayout::make(format, cols);
-      for (int64_t n_tokens : {1, 2, 5, 9}) {
+      for (int64_t n_tokens : {1, 2, 5, 9, 15}) {
         const auto x = make_activations(n_tokens, cols, rng);
         const Acts act(quantize_all(reference_table(), layout, x, n_tokens));
         const int64_t ldy = rows + 3;

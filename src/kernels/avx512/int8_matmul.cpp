@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <new>
 
 #include "kernels/avx512/simd_avx512.h"
 #include "kernels/kernels.h"
@@ -60,18 +61,22 @@ DSEEK_TARGET_AVX512 inline uint32_t load_u32(const uint8_t* p) {
 template <DType T>
 struct Legacy;
 
+// Each Legacy<T>::pair(a, b) unpacks block a into bytes 0-31 and block b
+// into bytes 32-63 (two consecutive blocks of a row for the matrix-vector
+// path; the same block of two rows for the matrix-matrix path); one(a)
+// leaves bytes 32-63 zero.
 template <>
 struct Legacy<DType::Q8_0> {
   static constexpr int kBytes = 34, kOffsetShift = 7;  // offset 128: q ^ 0x80 is q + 128
   static constexpr bool kMin = false;
-  DSEEK_TARGET_AVX512 static __m512i two(const uint8_t* p) {
-    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2));
-    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kBytes + 2));
-    return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1), _mm512_set1_epi8(char(0x80)));
+  DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2));
+    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2));
+    return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), _mm512_set1_epi8(char(0x80)));
   }
-  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* p) {
-    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2));
-    return _mm512_zextsi256_si512(_mm256_xor_si256(a, _mm256_set1_epi8(char(0x80))));
+  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2));
+    return _mm512_zextsi256_si512(_mm256_xor_si256(lo, _mm256_set1_epi8(char(0x80))));
   }
 };
 
@@ -79,48 +84,195 @@ template <>
 struct Legacy<DType::Q4_0> {
   static constexpr int kBytes = 18, kOffsetShift = 3;  // offset 8
   static constexpr bool kMin = false;
-  DSEEK_TARGET_AVX512 static __m512i two(const uint8_t* p) { return nibbles2(p + 2, p + kBytes + 2); }
-  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* p) { return nibbles1(p + 2); }
+  DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) { return nibbles2(a + 2, b + 2); }
+  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) { return nibbles1(a + 2); }
 };
 
 template <>
 struct Legacy<DType::Q4_1> {
   static constexpr int kBytes = 20, kOffsetShift = -1;  // no offset; d * q + m
   static constexpr bool kMin = true;
-  DSEEK_TARGET_AVX512 static __m512i two(const uint8_t* p) { return nibbles2(p + 4, p + kBytes + 4); }
-  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* p) { return nibbles1(p + 4); }
+  DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) { return nibbles2(a + 4, b + 4); }
+  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) { return nibbles1(a + 4); }
 };
 
 // Q5: the fifth bit of element i is bit i of the block's 32-bit qh.
-template <int kQh, int kQs, int kB>
+template <int kQh, int kQs>
 struct Q5Blocks {
-  DSEEK_TARGET_AVX512 static __m512i two(const uint8_t* p) {
-    const __m512i u = nibbles2(p + kQs, p + kB + kQs);
-    const __mmask64 high = static_cast<__mmask64>(load_u32(p + kQh)) |
-                           (static_cast<__mmask64>(load_u32(p + kB + kQh)) << 32);
+  DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) {
+    const __m512i u = nibbles2(a + kQs, b + kQs);
+    const __mmask64 high =
+        static_cast<__mmask64>(load_u32(a + kQh)) | (static_cast<__mmask64>(load_u32(b + kQh)) << 32);
     return _mm512_mask_add_epi8(u, high, u, _mm512_set1_epi8(16));
   }
-  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* p) {
-    const __m512i u = nibbles1(p + kQs);
-    return _mm512_mask_add_epi8(u, static_cast<__mmask64>(load_u32(p + kQh)), u, _mm512_set1_epi8(16));
+  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) {
+    const __m512i u = nibbles1(a + kQs);
+    return _mm512_mask_add_epi8(u, static_cast<__mmask64>(load_u32(a + kQh)), u, _mm512_set1_epi8(16));
   }
 };
 
 template <>
-struct Legacy<DType::Q5_0> : Q5Blocks<2, 6, 22> {
+struct Legacy<DType::Q5_0> : Q5Blocks<2, 6> {
   static constexpr int kBytes = 22, kOffsetShift = 4;  // offset 16
   static constexpr bool kMin = false;
 };
 
 template <>
-struct Legacy<DType::Q5_1> : Q5Blocks<4, 8, 24> {
+struct Legacy<DType::Q5_1> : Q5Blocks<4, 8> {
   static constexpr int kBytes = 24, kOffsetShift = -1;
   static constexpr bool kMin = true;
 };
 
+// ---- matrix-matrix: 16 rows at a time ---------------------------------------
+//
+// A tile of 16 rows is first rearranged ("repacked", into per-thread
+// scratch, the file is never written) so that one vector holds the same four
+// weights of all 16 rows: vector k of block b has, in lane r, row r's
+// elements 4k..4k+3 of that block. vpdpbusd with four activations of a token
+// broadcast to every lane then adds one token's block product to all 16 rows
+// at once, and the scales of the 16 rows are one vector. The floats still
+// follow the canonical order: partial sum j of a row collects blocks
+// j, j+16, j+32, ... in increasing order.
+
+// The 16-row tile: per block 8 vectors of weights and the 16 rows' d (and m).
+struct Tile {
+  __m512i* w = nullptr;  // [nb][8]
+  float* d = nullptr;    // [nb][16]
+  float* m = nullptr;    // [nb][16]
+};
+
+// Per-thread scratch, 64-byte aligned, grown as needed.
+DSEEK_TARGET_AVX512 inline uint8_t* tile_scratch(size_t bytes) {
+  struct Buffer {
+    uint8_t* p = nullptr;
+    size_t size = 0;
+    ~Buffer() { ::operator delete(p, std::align_val_t{64}); }
+  };
+  thread_local Buffer buf;
+  if (bytes > buf.size) {
+    ::operator delete(buf.p, std::align_val_t{64});
+    buf.p = static_cast<uint8_t*>(::operator new(bytes, std::align_val_t{64}));
+    buf.size = bytes;
+  }
+  return buf.p;
+}
+
+// 8 vectors v[i] = [row i (8 dwords) | row i + 8 (8 dwords)] to 8 vectors
+// out[k] = [dword k of rows 0..7 | dword k of rows 8..15].
+DSEEK_TARGET_AVX512 inline void transpose_8x8_halves(const __m512i v[8], __m512i out[8]) {
+  __m512i t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+  }
+  for (int h = 0; h < 2; ++h) {  // rows 0-3 from t[0..3], rows 4-7 from t[4..7]
+    const __m512i* tt = t + 4 * h;
+    u[4 * h + 0] = _mm512_unpacklo_epi64(tt[0], tt[2]);  // dwords 0 / 4 of four rows
+    u[4 * h + 1] = _mm512_unpackhi_epi64(tt[0], tt[2]);  // 1 / 5
+    u[4 * h + 2] = _mm512_unpacklo_epi64(tt[1], tt[3]);  // 2 / 6
+    u[4 * h + 3] = _mm512_unpackhi_epi64(tt[1], tt[3]);  // 3 / 7
+  }
+  const __m512i first = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+  const __m512i second = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+  for (int k = 0; k < 4; ++k) {
+    out[k] = _mm512_permutex2var_epi64(u[k], first, u[k + 4]);
+    out[k + 4] = _mm512_permutex2var_epi64(u[k], second, u[k + 4]);
+  }
+}
+
 template <DType T>
-DSEEK_TARGET_AVX512 void matmul_legacy(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
-                                       const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
+DSEEK_TARGET_AVX512 void repack_tile(const uint8_t* rows0, int64_t stride, int64_t nb, Tile& tile) {
+  using L = Legacy<T>;
+  const __m512i row_offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                 _mm512_set1_epi32(static_cast<int32_t>(stride)));
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = rows0 + b * L::kBytes;
+    __m512i v[8];
+    for (int i = 0; i < 8; ++i) v[i] = L::pair(blk + i * stride, blk + (i + 8) * stride);
+    transpose_8x8_halves(v, tile.w + 8 * b);
+    const __m512i dm = _mm512_i32gather_epi32(row_offsets, blk, 1);
+    _mm512_store_ps(tile.d + 16 * b, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm)));
+    if constexpr (L::kMin) _mm512_store_ps(tile.m + 16 * b, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16))));
+  }
+}
+
+inline int32_t load_i32(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// NT tokens (activations a[0..NT)) times the repacked tile: y[t*ldy + r0 + lane].
+template <DType T, int NT>
+DSEEK_TARGET_AVX512 void tile_tokens(const Tile& tile, int64_t nb, const ActView* a, float* y, int64_t ldy) {
+  using L = Legacy<T>;
+  alignas(64) float partial[NT][16][16];  // [token][j][row]
+  for (int j = 0; j < 16; ++j) {
+    __m512 p[NT];
+    for (int t = 0; t < NT; ++t) p[t] = _mm512_setzero_ps();
+    for (int64_t b = j; b < nb; b += 16) {
+      __m512i acc[NT];
+      for (int t = 0; t < NT; ++t) {
+        if constexpr (L::kOffsetShift >= 0) acc[t] = _mm512_set1_epi32(-(a[t].sum32()[b] << L::kOffsetShift));
+        else acc[t] = _mm512_setzero_si512();
+      }
+      const __m512i* w = tile.w + 8 * b;
+      for (int k = 0; k < 8; ++k) {
+        const __m512i wk = _mm512_load_si512(w + k);
+        for (int t = 0; t < NT; ++t)
+          acc[t] = _mm512_dpbusd_epi32(acc[t], wk, _mm512_set1_epi32(load_i32(a[t].q() + 32 * b + 4 * k)));
+      }
+      const __m512 d = _mm512_load_ps(tile.d + 16 * b);
+      for (int t = 0; t < NT; ++t) {
+        p[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), _mm512_mul_ps(d, _mm512_set1_ps(a[t].d()[b])), p[t]);
+        if constexpr (L::kMin) p[t] = _mm512_fmadd_ps(_mm512_load_ps(tile.m + 16 * b), _mm512_set1_ps(a[t].sx()[b]), p[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) _mm512_store_ps(partial[t][j], p[t]);
+  }
+  // tree16 over j, for all 16 rows at once.
+  for (int t = 0; t < NT; ++t) {
+    __m512 q[8];
+    for (int j = 0; j < 8; ++j) q[j] = _mm512_add_ps(_mm512_load_ps(partial[t][j]), _mm512_load_ps(partial[t][j + 8]));
+    for (int j = 0; j < 4; ++j) q[j] = _mm512_add_ps(q[j], q[j + 4]);
+    const __m512 c0 = _mm512_add_ps(q[0], q[2]), c1 = _mm512_add_ps(q[1], q[3]);
+    _mm512_storeu_ps(y + t * ldy, _mm512_add_ps(c0, c1));
+  }
+}
+
+template <DType T>
+DSEEK_TARGET_AVX512 void matmul_legacy_tiles(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
+                                             const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
+  const int64_t nb = w.cols() / 32;
+  const int64_t stride = w.row_stride_bytes();
+  const size_t w_bytes = static_cast<size_t>(nb) * 8 * 64, d_bytes = static_cast<size_t>(nb) * 64;
+  uint8_t* scratch = tile_scratch(w_bytes + 2 * d_bytes);
+  Tile tile{reinterpret_cast<__m512i*>(scratch), reinterpret_cast<float*>(scratch + w_bytes),
+            reinterpret_cast<float*>(scratch + w_bytes + d_bytes)};
+  constexpr int kTokens = 8;
+  for (int64_t r0 = row_begin; r0 + 16 <= row_end; r0 += 16) {
+    repack_tile<T>(w.data + r0 * stride, stride, nb, tile);
+    for (int64_t t0 = 0; t0 < n_tokens;) {
+      ActView a[kTokens];
+      const int64_t left = n_tokens - t0;
+      const int nt = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+      for (int t = 0; t < nt; ++t) a[t] = ActView{act + (t0 + t) * layout.bytes, &layout};
+      float* yt = y + t0 * ldy + r0;
+      switch (nt) {
+        case 8: tile_tokens<T, 8>(tile, nb, a, yt, ldy); break;
+        case 4: tile_tokens<T, 4>(tile, nb, a, yt, ldy); break;
+        case 2: tile_tokens<T, 2>(tile, nb, a, yt, ldy); break;
+        default: tile_tokens<T, 1>(tile, nb, a, yt, ldy); break;
+      }
+      t0 += nt;
+    }
+  }
+}
+
+// Matrix-vector (and few tokens): one row at a time, weights in place.
+template <DType T>
+DSEEK_TARGET_AVX512 void matmul_legacy_rows(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
+                                            const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
   using L = Legacy<T>;
   const int64_t nb = w.cols() / 32;
   const __m512i block_offsets =
@@ -139,7 +291,7 @@ DSEEK_TARGET_AVX512 void matmul_legacy(const Tensor& w, int64_t row_begin, int64
         __m512i u[8];
         const int npairs = (nblk + 1) / 2;
         for (int q = 0; q < 8; ++q) {
-          if (2 * q + 1 < nblk) u[q] = L::two(chunk + 2 * q * L::kBytes);
+          if (2 * q + 1 < nblk) u[q] = L::pair(chunk + 2 * q * L::kBytes, chunk + (2 * q + 1) * L::kBytes);
           else if (2 * q < nblk) u[q] = L::one(chunk + 2 * q * L::kBytes);
           else u[q] = _mm512_setzero_si512();
         }
@@ -166,6 +318,20 @@ DSEEK_TARGET_AVX512 void matmul_legacy(const Tensor& w, int64_t row_begin, int64
       for (int k = 0; k < nt; ++k) y[(t0 + k) * ldy + r] = tree16(p[k]);
     }
   }
+}
+
+// The two paths give the same bits (canonical order), so the choice is
+// only about speed: repacking pays off from a few tokens on.
+template <DType T>
+DSEEK_TARGET_AVX512 void matmul_legacy(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
+                                       const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
+  constexpr int64_t kMinTokensForTiles = 6;
+  int64_t tiled_end = row_begin;
+  if (n_tokens >= kMinTokensForTiles) {
+    tiled_end = row_begin + (row_end - row_begin) / 16 * 16;
+    matmul_legacy_tiles<T>(w, row_begin, tiled_end, act, layout, n_tokens, y, ldy);
+  }
+  if (tiled_end < row_end) matmul_legacy_rows<T>(w, tiled_end, row_end, act, layout, n_tokens, y, ldy);
 }
 
 // ---- 256-element super-blocks ----------------------------------------------
