@@ -46,10 +46,14 @@ struct AttentionArgs {
   int64_t head_dim_v = 0;
   const float* q = nullptr;  // q[t*q_token_stride + h*q_head_stride + i]
   int64_t q_token_stride = 0, q_head_stride = 0;
-  const float* k = nullptr;  // k[j*k_token_stride + kvh*k_head_stride + i], j < n_keys
+  // Keys and values (a KV cache's rows) of type kv_type (F32, F16 or BF16);
+  // strides in elements: key j of kv head kvh starts at element
+  // j*k_token_stride + kvh*k_head_stride of k.
+  const void* k = nullptr;
   int64_t k_token_stride = 0, k_head_stride = 0;
-  const float* v = nullptr;
+  const void* v = nullptr;
   int64_t v_token_stride = 0, v_head_stride = 0;
+  DType kv_type = DType::F32;
   int64_t n_keys = 0;
   const int64_t* q_pos = nullptr;  // key j is visible to token t iff j <= q_pos[t]
   float scale = 1.0f;

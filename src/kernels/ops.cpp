@@ -152,7 +152,9 @@ void matmul_transposed(ThreadPool& pool, const Tensor& w, const float* x, int64_
 
 void attention(ThreadPool& pool, const kernels::AttentionArgs& args) {
   auto fn = table().attention;
-  pool.parallel_for(args.n_tokens * args.n_heads, 1,
+  // Tasks are (token, head); a chunk of at least four lets kernels take the
+  // heads that share cached rows together.
+  pool.parallel_for(args.n_tokens * args.n_heads, 4,
                     [&](int64_t begin, int64_t end, int) { fn(args, begin, end); });
 }
 

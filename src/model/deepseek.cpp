@@ -204,7 +204,8 @@ Result<MtpModule> load_mtp(WeightStore& w, const ModelConfig& c, int64_t index) 
 class DeepseekModel : public TransformerModel {
  public:
   DeepseekModel(ModelConfig config, WeightStore weights, const LoadOptions& options)
-      : TransformerModel(std::move(config), std::move(weights), *options.pool), mode_(options.mla_mode) {}
+      : TransformerModel(std::move(config), std::move(weights), *options.pool, options.kv_cache_type),
+        mode_(options.mla_mode) {}
 
   Status load() {
     const ModelConfig& c = config_;
@@ -239,8 +240,10 @@ class DeepseekModel : public TransformerModel {
   KvCacheShape kv_cache_shape() const override {
     const MlaConfig& m = config_.mla;
     const int64_t heads = config_.num_attention_heads;
-    if (mode_ == MlaMode::kAbsorbed) return {config_.num_hidden_layers, m.kv_lora_rank + m.qk_rope_head_dim, 0};
-    return {config_.num_hidden_layers, heads * (m.qk_nope_head_dim + m.qk_rope_head_dim), heads * m.v_head_dim};
+    if (mode_ == MlaMode::kAbsorbed)
+      return {config_.num_hidden_layers, m.kv_lora_rank + m.qk_rope_head_dim, 0, kv_cache_type_};
+    return {config_.num_hidden_layers, heads * (m.qk_nope_head_dim + m.qk_rope_head_dim), heads * m.v_head_dim,
+            kv_cache_type_};
   }
 
  protected:
@@ -324,9 +327,7 @@ void DeepseekModel::attention_absorbed(int64_t layer_index, const ForwardBatch& 
   const int64_t kv_b_head = nope + m.v_head_dim;
 
   for (const auto& s : batch.sequences)
-    for (int64_t i = 0; i < s.n_rows; ++i)
-      std::memcpy(s.cache->k(layer_index, s.first_pos + i), latent.data() + (s.first_row + i) * width,
-                  sizeof(float) * width);
+    for (int64_t i = 0; i < s.n_rows; ++i) s.cache->write_k(layer_index, s.first_pos + i, latent.data() + (s.first_row + i) * width);
 
   // Absorbed queries [n][heads][rank | rope]: W_uk^T q_nope, then q_pe.
   std::vector<float> q_abs(static_cast<size_t>(n * heads * width));
@@ -360,10 +361,11 @@ void DeepseekModel::attention_absorbed(int64_t layer_index, const ForwardBatch& 
     args.q = q_abs.data() + s.first_row * heads * width;
     args.q_token_stride = heads * width;
     args.q_head_stride = width;
-    args.k = s.cache->k(layer_index, 0);
+    args.k = s.cache->k_data(layer_index);
     args.k_token_stride = width;
     args.v = args.k;  // the first `rank` values of a row are c
     args.v_token_stride = width;
+    args.kv_type = s.cache->type();
     args.n_keys = s.first_pos + s.n_rows;
     args.q_pos = batch.positions.data() + s.first_row;
     args.scale = softmax_scale_;
@@ -406,17 +408,18 @@ void DeepseekModel::attention_naive(int64_t layer_index, const ForwardBatch& bat
   } else {
     ops::matmul(pool_, a.kv_b_proj, latent.data(), n, width, kv.data(), heads * (nope + vd));
   }
+  std::vector<float> k_row(static_cast<size_t>(heads * q_head)), v_row(static_cast<size_t>(heads * vd));
   for (const auto& s : batch.sequences) {
     for (int64_t i = 0; i < s.n_rows; ++i) {
       const int64_t r = s.first_row + i;
-      float* k_row = s.cache->k(layer_index, s.first_pos + i);
-      float* v_row = s.cache->v(layer_index, s.first_pos + i);
       for (int64_t h = 0; h < heads; ++h) {
         const float* src = kv.data() + (r * heads + h) * (nope + vd);
-        std::memcpy(k_row + h * q_head, src, sizeof(float) * nope);
-        std::memcpy(k_row + h * q_head + nope, latent.data() + r * width + rank, sizeof(float) * rope);
-        std::memcpy(v_row + h * vd, src + nope, sizeof(float) * vd);
+        std::memcpy(k_row.data() + h * q_head, src, sizeof(float) * nope);
+        std::memcpy(k_row.data() + h * q_head + nope, latent.data() + r * width + rank, sizeof(float) * rope);
+        std::memcpy(v_row.data() + h * vd, src + nope, sizeof(float) * vd);
       }
+      s.cache->write_k(layer_index, s.first_pos + i, k_row.data());
+      s.cache->write_v(layer_index, s.first_pos + i, v_row.data());
     }
   }
   o.resize(static_cast<size_t>(n * heads * vd));
@@ -430,10 +433,11 @@ void DeepseekModel::attention_naive(int64_t layer_index, const ForwardBatch& bat
     args.q = q.data() + s.first_row * heads * q_head;
     args.q_token_stride = heads * q_head;
     args.q_head_stride = q_head;
-    args.k = s.cache->k(layer_index, 0);
+    args.k = s.cache->k_data(layer_index);
     args.k_token_stride = heads * q_head;
     args.k_head_stride = q_head;
-    args.v = s.cache->v(layer_index, 0);
+    args.kv_type = s.cache->type();
+    args.v = s.cache->v_data(layer_index);
     args.v_token_stride = heads * vd;
     args.v_head_stride = vd;
     args.n_keys = s.first_pos + s.n_rows;

@@ -5,6 +5,7 @@ namespace avx512 {
 void fill_matmul(KernelTable& table, bool has_bf16);
 void fill_int8_matmul(KernelTable& table);
 void fill_quantize_act(KernelTable& table);
+void fill_attention(KernelTable& table);
 }  // namespace avx512
 
 // Starts from a copy of the AVX2 table: what has no AVX-512 version keeps
@@ -15,6 +16,7 @@ void fill_avx512_table(KernelTable& table, bool has_bf16) {
   avx512::fill_matmul(table, has_bf16);
   avx512::fill_int8_matmul(table);
   avx512::fill_quantize_act(table);
+  avx512::fill_attention(table);
   table.use_act_kernels = true;
 }
 
