@@ -137,10 +137,8 @@ void fill_matmul(KernelTable& table, bool has_bf16) {
   table.matmul[static_cast<int>(DType::BF16)] = matmul<DType::BF16>;
   table.matmul[static_cast<int>(DType::F16)] = matmul<DType::F16>;
   table.matmul[static_cast<int>(DType::F8_E4M3)] = matmul<DType::F8_E4M3>;
-  if (has_bf16) {
-    table.matmul_act[static_cast<int>(DType::BF16)] = matmul_bf16_split;
-    table.act_format[static_cast<int>(DType::BF16)] = ActFormat::kBF16Split;
-  }
+  table.matmul_act[static_cast<int>(DType::BF16)] = has_bf16 ? matmul_bf16_split : nullptr;
+  table.act_format[static_cast<int>(DType::BF16)] = has_bf16 ? ActFormat::kBF16Split : ActFormat::kF32;
 }
 
 }  // namespace avx512
