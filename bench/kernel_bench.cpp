@@ -40,12 +40,14 @@ int main(int argc, char** argv) {
   std::string types = "q4_0,q8_0,q4_k,q6_k,bf16,f32", tokens = "1,64,512";
   int64_t rows = 1408, cols = 2048;
   double seconds = 1.0;
+  int64_t stream_mib = 512;
   app.add_option("-t,--threads", threads);
   app.add_option("--types", types);
   app.add_option("--tokens", tokens);
   app.add_option("--rows", rows);
   app.add_option("--cols", cols);
   app.add_option("--seconds", seconds, "per measurement");
+  app.add_option("--stream-mib", stream_mib, "copies of the matrix to stream through (0: one, cache-resident)");
   CLI11_PARSE(app, argc, argv);
   dseek::ThreadPool pool(threads);
   std::printf("kernels: %s, %d threads, matrix %lld x %lld\n", dseek::kernels::active_table().name, threads,
@@ -61,7 +63,7 @@ int main(int argc, char** argv) {
     }
     const int64_t rb = *dseek::row_bytes(*dtype, cols);
     // Enough copies of the matrix that streaming them misses every cache.
-    const int64_t copies = std::max<int64_t>(1, (int64_t{512} << 20) / (rows * rb));
+    const int64_t copies = std::max<int64_t>(1, (stream_mib << 20) / (rows * rb));
     std::vector<uint8_t> bytes(static_cast<size_t>(copies * rows * rb));
     for (int64_t r = 0; r < rows; ++r) {
       for (float& v : src) v = normal(rng) * 0.02f;

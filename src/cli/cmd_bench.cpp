@@ -9,11 +9,13 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +34,7 @@ struct TestResult {
   std::string name;
   int64_t n_prompt = 0, n_gen = 0;
   std::vector<double> samples_ts;  // tokens per second, one per repetition
+  std::vector<double> samples_cpu_s;  // CPU seconds (user + system, all threads) per repetition
   double mean() const {
     double s = 0;
     for (double v : samples_ts) s += v;
@@ -77,12 +80,15 @@ Result<double> run_tg(Model& model, int64_t n_gen, std::mt19937& rng, std::vecto
 
 // Median round trip of an almost empty parallel loop over every thread:
 // what each of the hundreds of loops of a decode step costs in hand-off.
-double pool_round_trip_us(ThreadPool& pool) {
+// With `pause_us` between loops the workers have gone to sleep (the pool
+// spins for 200 us first), so the round trip includes waking them.
+double pool_round_trip_us(ThreadPool& pool, int loops, int pause_us) {
   std::vector<double> us;
-  volatile int64_t sink = 0;
-  for (int i = 0; i < 3000; ++i) {
+  std::atomic<int64_t> sink{0};
+  for (int i = 0; i < loops; ++i) {
+    if (pause_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
     const auto t0 = Clock::now();
-    pool.parallel_for(pool.size(), 1, [&](int64_t b, int64_t e, int) { sink = sink + (e - b); });
+    pool.parallel_for(pool.size(), 1, [&](int64_t b, int64_t e, int) { sink += e - b; });
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
   std::nth_element(us.begin(), us.begin() + us.size() / 2, us.end());
@@ -93,6 +99,13 @@ long peak_rss_kb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_maxrss;
+}
+
+// User + system CPU seconds of the process so far (every thread).
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 }  // namespace
@@ -140,9 +153,11 @@ void register_bench(CLI::App& app, int& exit_code) {
         if (!w) return w.error();
       }
       for (int i = 0; i < o->repetitions; ++i) {
+        const double cpu0 = cpu_seconds();
         auto s = once();
         if (!s) return s.error();
         r.samples_ts.push_back(static_cast<double>(p + n) / s.value());
+        r.samples_cpu_s.push_back(cpu_seconds() - cpu0);
       }
       results.push_back(r);
       return ok_status();
@@ -159,23 +174,29 @@ void register_bench(CLI::App& app, int& exit_code) {
         return;
       }
     }
-    const double pool_us = pool_round_trip_us(*loaded->pool);
+    const double pool_us = pool_round_trip_us(*loaded->pool, 3000, 0);
+    const double pool_wake_us = pool_round_trip_us(*loaded->pool, 200, 1000);
     const char* kernels = kernels::active_table().name;
     if (o->json) {
       nlohmann::json out = nlohmann::json::array();
       for (const TestResult& r : results)
         out.push_back({{"test", r.name}, {"model", o->model.model_path}, {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen},
                        {"n_threads", loaded->pool->size()}, {"kernels", kernels}, {"avg_ts", r.mean()},
-                       {"stddev_ts", r.stddev()}, {"samples_ts", r.samples_ts}, {"peak_rss_kb", peak_rss_kb()},
-                       {"pool_round_trip_us", pool_us}});
+                       {"stddev_ts", r.stddev()}, {"samples_ts", r.samples_ts}, {"samples_cpu_s", r.samples_cpu_s},
+                       {"peak_rss_kb", peak_rss_kb()}, {"pool_round_trip_us", pool_us},
+                       {"pool_wake_round_trip_us", pool_wake_us}});
       std::printf("%s\n", out.dump(2).c_str());
       return;
     }
-    std::printf("| model | threads | kernels | test | t/s |\n| --- | ---: | --- | ---: | ---: |\n");
-    for (const TestResult& r : results)
-      std::printf("| %s | %d | %s | %s | %.2f ± %.2f |\n", o->model.model_path.c_str(), loaded->pool->size(), kernels,
-                  r.name.c_str(), r.mean(), r.stddev());
-    std::printf("\npeak RSS %.2f GiB; thread pool round trip %.2f us (median)\n", peak_rss_kb() / 1048576.0, pool_us);
+    std::printf("| model | threads | kernels | test | t/s | CPU s per run |\n| --- | ---: | --- | ---: | ---: | ---: |\n");
+    for (const TestResult& r : results) {
+      double cpu = 0;
+      for (double c : r.samples_cpu_s) cpu += c;
+      std::printf("| %s | %d | %s | %s | %.2f ± %.2f | %.2f |\n", o->model.model_path.c_str(), loaded->pool->size(),
+                  kernels, r.name.c_str(), r.mean(), r.stddev(), cpu / static_cast<double>(r.samples_cpu_s.size()));
+    }
+    std::printf("\npeak RSS %.2f GiB; thread pool round trip (median) %.2f us, waking sleeping workers %.2f us\n",
+                peak_rss_kb() / 1048576.0, pool_us, pool_wake_us);
   });
 }
 
