@@ -70,7 +70,7 @@ void ThreadPool::run_chunks(uint32_t generation, int thread_index) {
 
 void ThreadPool::parallel_for(int64_t n, int64_t grain, RangeFn body) {
   if (n <= 0) return;
-  DSEEK_CHECK(n < (int64_t{1} << 32));
+  DSEEK_CHECK(n < 0xffffffff);  // indices share a word with the generation
   grain = std::max<int64_t>(1, grain);
   if (n_threads_ == 1 || n <= grain) {
     body(0, n, 0);
@@ -97,6 +97,11 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, RangeFn body) {
     cpu_relax();
     if ((i & 63) == 0) std::this_thread::yield();
   }
+  // Close the loop: the word still reads (generation, n), and a thread that
+  // loaded it earlier and then reads the NEXT loop's (larger) n while it is
+  // being set up would otherwise claim [n, ...) of that loop under this
+  // generation. No index is >= the closed marker.
+  work_.store((static_cast<uint64_t>(generation) << 32) | 0xffffffffu, std::memory_order_release);
   body_.store(nullptr, std::memory_order_relaxed);
 }
 
