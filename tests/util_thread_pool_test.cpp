@@ -29,6 +29,28 @@ TEST(ThreadPool, EveryIndexOnceAcrossManyLoops) {
   for (int round = 0; round < 2000; ++round) expect_each_index_once(pool, 1 + round % 97, 1 + round % 5);
 }
 
+// Loops of growing size back to back: a thread that read the end of one
+// loop must not claim indices of the next (which once happened when it read
+// the next loop's size before the loop was published).
+TEST(ThreadPool, ConsecutiveLoopsNeverShareChunks) {
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    std::atomic<int64_t> current{-1};
+    for (int64_t round = 0; round < 20000; ++round) {
+      const int64_t n = 1 + round % 97;
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      current = round;
+      std::atomic<bool> stale{false};
+      pool.parallel_for(n, 1 + round % 5, [&, round](int64_t begin, int64_t end, int) {
+        if (current.load() != round) stale = true;
+        for (int64_t i = begin; i < end; ++i) hits[i]++;
+      });
+      ASSERT_FALSE(stale.load()) << "round " << round;
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "round " << round << " index " << i << " of " << n;
+    }
+  }
+}
+
 TEST(ThreadPool, WakesSleepingWorkers) {
   ThreadPoolOptions options;
   options.spin_microseconds = 1;  // workers go to sleep almost at once

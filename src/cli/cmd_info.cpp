@@ -86,7 +86,8 @@ void register_info(CLI::App& app, int& exit_code) {
     std::printf("parameters:  %s total, %s active per token", human(static_cast<double>(params.total), "").c_str(),
                 human(static_cast<double>(params.active), "").c_str());
     if (params.mtp > 0) std::printf(" (+ %s in the MTP module)", human(static_cast<double>(params.mtp), "").c_str());
-    std::printf("\nkv cache:    %lld bytes per token (f32", static_cast<long long>(kv.bytes_per_token()));
+    std::printf("\nkv cache:    %lld bytes per token (%s", static_cast<long long>(kv.bytes_per_token()),
+                options->kv_type.c_str());
     if (c.uses_mla())
       std::printf(", %s MLA: %lld values per layer", options->mla.c_str(),
                   static_cast<long long>(kv.k_width + kv.v_width));

@@ -35,6 +35,9 @@ void register_logits(CLI::App& app, int& exit_code) {
     std::string out;
   };
   auto o = std::make_shared<Options>();
+  // Raw logits are what references are compared with: an exact (f32) KV
+  // cache unless asked otherwise.
+  o->model.kv_type = "f32";
   add_model_options(*cmd, o->model);
   cmd->add_option("--tokens", o->tokens, "comma-separated token ids")->required();
   cmd->add_flag("--all-positions", o->all_positions, "logits after every token, not only the last");

@@ -15,6 +15,8 @@ void add_model_options(CLI::App& cmd, ModelOptions& options) {
   cmd.add_option("--threads,-t", options.threads, "threads (default: physical cores)")->check(CLI::Range(0, 1024));
   cmd.add_option("--mla", options.mla, "MLA attention path: absorbed (default) or naive")
       ->check(CLI::IsMember({"absorbed", "naive"}));
+  cmd.add_option("--kv-type", options.kv_type, "KV cache element type: f16 (default), bf16 or f32")
+      ->check(CLI::IsMember({"f16", "bf16", "f32"}));
 }
 
 void add_sampling_options(CLI::App& cmd, SamplingFlags& f) {
@@ -49,6 +51,7 @@ Result<LoadedModel> load(const ModelOptions& options) {
   LoadOptions load_options;
   load_options.pool = loaded.pool.get();
   load_options.mla_mode = options.mla == "naive" ? MlaMode::kNaive : MlaMode::kAbsorbed;
+  load_options.kv_cache_type = options.kv_type == "f32" ? DType::F32 : options.kv_type == "bf16" ? DType::BF16 : DType::F16;
   load_options.show_progress = isatty(STDERR_FILENO);
   auto model = load_model(options.model_path, load_options);
   if (!model) return model.error();

@@ -19,6 +19,7 @@ struct ModelOptions {
   std::string model_path;
   int threads = 0;  // 0: physical cores
   std::string mla = "absorbed";
+  std::string kv_type = "f16";
 };
 
 void add_model_options(CLI::App& cmd, ModelOptions& options);

@@ -3,28 +3,40 @@
 // dense models store K and V per kv-head; MLA's absorbed path stores only
 // kv_norm(c) and the rotated k_pe (kv_lora_rank + qk_rope_head_dim values, no
 // separate V: the latent is both); MLA's naive path stores full per-head K/V.
+//
+// Rows are stored as f32, f16 or bf16 (KvCacheShape::type): the model writes
+// f32 rows and the attention kernels read the stored type. f16 halves the
+// memory and is within tier 2 of tests/data/llamacpp/README.md (llama.cpp's
+// default too); f32 is exact.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "util/result.h"
+#include "weights/dtype.h"
 
 namespace dseek {
 
 struct KvCacheShape {
   int64_t n_layers = 0;
-  int64_t k_width = 0;  // floats per token per layer
+  int64_t k_width = 0;  // values per token per layer
   int64_t v_width = 0;  // 0 when values live inside the key rows
+  DType type = DType::F32;
 
-  int64_t bytes_per_token() const { return n_layers * (k_width + v_width) * static_cast<int64_t>(sizeof(float)); }
+  int64_t element_bytes() const { return dtype_info(type).block_bytes; }
+  int64_t bytes_per_token() const { return n_layers * (k_width + v_width) * element_bytes(); }
 };
+
+// The element types a cache can hold.
+bool is_kv_cache_type(DType t);
 
 class KvCache {
  public:
   KvCache(KvCacheShape shape, int64_t max_tokens);
 
   const KvCacheShape& shape() const { return shape_; }
+  DType type() const { return shape_.type; }
   int64_t n_tokens() const { return n_tokens_; }
   int64_t max_tokens() const { return max_tokens_; }
 
@@ -36,18 +48,23 @@ class KvCache {
   void truncate(int64_t n);
 
   // Rows of positions [begin, begin + n) of every layer, layer by layer (k
-  // then v): the unit the prefix cache stores. floats_per_token() each.
+  // then v), as f32: the unit the prefix cache stores. floats_per_token() each.
   int64_t floats_per_token() const { return shape_.n_layers * (shape_.k_width + shape_.v_width); }
   void export_rows(int64_t begin, int64_t n, float* out) const;
   // Writes rows for positions [n_tokens, n_tokens + n) and commits them.
   Status import_rows(int64_t n, const float* rows);
 
-  float* k(int64_t layer, int64_t pos) { return layers_[layer].k.data() + pos * shape_.k_width; }
-  float* v(int64_t layer, int64_t pos) { return layers_[layer].v.data() + pos * shape_.v_width; }
+  // Stores f32 rows (k_width / v_width values) at a position, converted to the cache type.
+  void write_k(int64_t layer, int64_t pos, const float* row);
+  void write_v(int64_t layer, int64_t pos, const float* row);
+  // Row 0 of a layer, for the attention kernels: rows follow at k_width
+  // (v_width) elements of type() each.
+  const void* k_data(int64_t layer) const { return layers_[layer].k.data(); }
+  const void* v_data(int64_t layer) const { return layers_[layer].v.data(); }
 
  private:
   struct Layer {
-    std::vector<float> k, v;
+    std::vector<uint8_t> k, v;
   };
   KvCacheShape shape_;
   int64_t max_tokens_;

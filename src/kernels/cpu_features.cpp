@@ -39,6 +39,7 @@ const CpuFeatures& cpu_features() {
     if (zmm_saved) {
       f.avx512f = bit(ebx, 16);
       f.avx512bw = bit(ebx, 30);
+      f.avx512dq = bit(ebx, 17);
       f.avx512vl = bit(ebx, 31);
       f.avx512_vnni = bit(ecx, 11);
     }

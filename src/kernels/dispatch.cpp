@@ -11,13 +11,16 @@ namespace dseek::kernels {
 // Defined in reference/ and in the per-instruction-set folders.
 void fill_reference_table(KernelTable& table);
 void fill_avx2_table(KernelTable& table);
+void fill_avx512_table(KernelTable& table, bool has_bf16);
 
 namespace {
 
 struct Tables {
   KernelTable reference;
   KernelTable avx2;
+  KernelTable avx512;
   bool avx2_runnable = false;
+  bool avx512_runnable = false;
 
   Tables() {
     fill_reference_table(reference);
@@ -25,6 +28,10 @@ struct Tables {
     avx2_runnable = cpu.avx2 && cpu.fma && cpu.f16c;
     avx2 = reference;  // entries without an AVX2 version fall back to the reference
     fill_avx2_table(avx2);
+    avx512_runnable = avx2_runnable && cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512dq &&
+                      cpu.avx512_vnni;
+    avx512 = avx2;  // entries without an AVX-512 version keep the AVX2 one
+    fill_avx512_table(avx512, cpu.avx512_bf16);
   }
 };
 
@@ -40,6 +47,7 @@ const KernelTable& reference_table() { return tables().reference; }
 std::vector<const KernelTable*> runnable_tables() {
   std::vector<const KernelTable*> out{&tables().reference};
   if (tables().avx2_runnable) out.push_back(&tables().avx2);
+  if (tables().avx512_runnable) out.push_back(&tables().avx512);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/int8_format.h"
 #include "weights/dtype.h"
 #include "weights/tensor.h"
 
@@ -26,6 +27,15 @@ using MatmulTransposedFn = void (*)(const Tensor& w, int64_t col_begin, int64_t 
                                     const float* x, int64_t n_tokens, int64_t ldx, float* y,
                                     int64_t ldy);
 
+// One token's n activations x into `layout.format` (int8_format.h), writing
+// layout.bytes bytes at out.
+using QuantizeActFn = void (*)(const float* x, const ActLayout& layout, uint8_t* out);
+
+// As MatmulFn, with the tokens' activations already quantized: token t's are
+// at act + t * layout.bytes.
+using MatmulActFn = void (*)(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
+                             const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy);
+
 // Causal attention of queries over cached keys/values, for (token, head)
 // tasks [task_begin, task_end) with task = t * n_heads + h.
 struct AttentionArgs {
@@ -36,10 +46,14 @@ struct AttentionArgs {
   int64_t head_dim_v = 0;
   const float* q = nullptr;  // q[t*q_token_stride + h*q_head_stride + i]
   int64_t q_token_stride = 0, q_head_stride = 0;
-  const float* k = nullptr;  // k[j*k_token_stride + kvh*k_head_stride + i], j < n_keys
+  // Keys and values (a KV cache's rows) of type kv_type (F32, F16 or BF16);
+  // strides in elements: key j of kv head kvh starts at element
+  // j*k_token_stride + kvh*k_head_stride of k.
+  const void* k = nullptr;
   int64_t k_token_stride = 0, k_head_stride = 0;
-  const float* v = nullptr;
+  const void* v = nullptr;
   int64_t v_token_stride = 0, v_head_stride = 0;
+  DType kv_type = DType::F32;
   int64_t n_keys = 0;
   const int64_t* q_pos = nullptr;  // key j is visible to token t iff j <= q_pos[t]
   float scale = 1.0f;
@@ -69,6 +83,14 @@ using RopeFn = void (*)(float* x, int64_t n_pairs, const float* cos, const float
 struct KernelTable {
   const char* name = "";
   MatmulFn matmul[static_cast<int>(DType::kCount)] = {};
+  // Products on quantized activations (int8 dot products for block types,
+  // bf16 pairs for BF16): matmul_act[t] reads act_format[t]. The reference
+  // table carries the scalar twins of these but does not use them
+  // (use_act_kernels false): its matmul is the definition.
+  QuantizeActFn quantize_act[static_cast<int>(ActFormat::kCount)] = {};
+  MatmulActFn matmul_act[static_cast<int>(DType::kCount)] = {};
+  ActFormat act_format[static_cast<int>(DType::kCount)] = {};
+  bool use_act_kernels = false;
   MatmulTransposedFn matmul_transposed[static_cast<int>(DType::kCount)] = {};
   AttentionFn attention = nullptr;
   RmsNormFn rmsnorm = nullptr;

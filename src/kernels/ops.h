@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "kernels/kernels.h"
 #include "util/thread_pool.h"
@@ -18,6 +19,22 @@ void matmul(ThreadPool& pool, const Tensor& w, const float* x, int64_t n_tokens,
 inline void matmul(ThreadPool& pool, const Tensor& w, const float* x, int64_t n_tokens, float* y) {
   matmul(pool, w, x, n_tokens, w.cols(), y, w.rows());
 }
+// One product of a group run together (matmul_many).
+struct MatmulJob {
+  const Tensor* w = nullptr;
+  const float* x = nullptr;
+  int64_t n_tokens = 0;
+  int64_t ldx = 0;
+  float* y = nullptr;
+  int64_t ldy = 0;
+};
+// Every job's product in ONE parallel loop over all their rows, so that no
+// thread idles at the end of a small product (the experts of a decode step,
+// the heads of absorbed attention). Each token's result is what matmul()
+// gives it: jobs only share the loop. Jobs reading the same x (same pointer,
+// token count, stride and width) share its quantized copy.
+void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs);
+
 // y[t*ldy + c] = sum_r x[t*ldx + r] * W[r, c]
 void matmul_transposed(ThreadPool& pool, const Tensor& w, const float* x, int64_t n_tokens, int64_t ldx,
                        float* y, int64_t ldy);

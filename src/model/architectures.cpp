@@ -58,6 +58,8 @@ Result<ModelConfig> load_model_config(const std::string& path) {
 }
 
 Result<std::unique_ptr<Model>> load_model(const std::string& path, const LoadOptions& options) {
+  if (!is_kv_cache_type(options.kv_cache_type))
+    return Error{"KV cache type " + std::string(dtype_info(options.kv_cache_type).name) + " is not supported (f32, f16, bf16)"};
   DSEEK_CHECK(options.pool != nullptr);
   if (is_gguf_path(path)) {
     auto file = open_gguf(path);

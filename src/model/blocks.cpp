@@ -70,8 +70,10 @@ void SwiGlu::forward(ThreadPool& pool, const float* x, int64_t n_tokens, float* 
   const int64_t inter = intermediate();
   std::vector<float> gate(static_cast<size_t>(n_tokens * inter));
   std::vector<float> up(static_cast<size_t>(n_tokens * inter));
-  ops::matmul(pool, gate_proj, x, n_tokens, gate.data());
-  ops::matmul(pool, up_proj, x, n_tokens, up.data());
+  // One loop over the rows of both (they share the quantized input).
+  const ops::MatmulJob jobs[] = {{&gate_proj, x, n_tokens, gate_proj.cols(), gate.data(), inter},
+                                 {&up_proj, x, n_tokens, up_proj.cols(), up.data(), inter}};
+  ops::matmul_many(pool, jobs);
   ops::silu_mul(gate.data(), up.data(), n_tokens * inter, gate.data());
   ops::matmul(pool, down_proj, gate.data(), n_tokens, out);
 }

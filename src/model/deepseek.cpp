@@ -34,6 +34,8 @@ struct Mla {
   // v_b_proj [heads * v, kv_lora] holds W_uv.
   bool split_kv_b = false;
   Tensor k_b_proj, v_b_proj;
+  // Per-head views of them (absorbed path): W_uk^T and W_uv of head h.
+  std::vector<Tensor> w_uk_t, w_uv;
   Tensor o_proj;
 };
 
@@ -108,10 +110,17 @@ Result<Mla> load_mla(WeightStore& w, const ModelConfig& c, const std::string& p)
     a.split_kv_b = true;
     a.k_b_proj = kb.value();
     a.v_b_proj = vb.value();
+    for (int64_t h = 0; h < heads; ++h) {
+      a.w_uk_t.push_back(a.k_b_proj.row_range(h * m.kv_lora_rank, (h + 1) * m.kv_lora_rank));
+      a.w_uv.push_back(a.v_b_proj.row_range(h * m.v_head_dim, (h + 1) * m.v_head_dim));
+    }
   } else {
     auto kvb = take_matrix(w, c, p + ".kv_b_proj", heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank);
     if (!kvb) return kvb.error();
     a.kv_b_proj = kvb.value();
+    const int64_t kv_b_head = m.qk_nope_head_dim + m.v_head_dim;
+    for (int64_t h = 0; h < heads; ++h)
+      a.w_uv.push_back(a.kv_b_proj.row_range(h * kv_b_head + m.qk_nope_head_dim, (h + 1) * kv_b_head));
   }
   auto o = take_matrix(w, c, p + ".o_proj", c.hidden_size, heads * m.v_head_dim);
   if (!o) return o.error();
@@ -195,7 +204,8 @@ Result<MtpModule> load_mtp(WeightStore& w, const ModelConfig& c, int64_t index) 
 class DeepseekModel : public TransformerModel {
  public:
   DeepseekModel(ModelConfig config, WeightStore weights, const LoadOptions& options)
-      : TransformerModel(std::move(config), std::move(weights), *options.pool), mode_(options.mla_mode) {}
+      : TransformerModel(std::move(config), std::move(weights), *options.pool, options.kv_cache_type),
+        mode_(options.mla_mode) {}
 
   Status load() {
     const ModelConfig& c = config_;
@@ -230,8 +240,10 @@ class DeepseekModel : public TransformerModel {
   KvCacheShape kv_cache_shape() const override {
     const MlaConfig& m = config_.mla;
     const int64_t heads = config_.num_attention_heads;
-    if (mode_ == MlaMode::kAbsorbed) return {config_.num_hidden_layers, m.kv_lora_rank + m.qk_rope_head_dim, 0};
-    return {config_.num_hidden_layers, heads * (m.qk_nope_head_dim + m.qk_rope_head_dim), heads * m.v_head_dim};
+    if (mode_ == MlaMode::kAbsorbed)
+      return {config_.num_hidden_layers, m.kv_lora_rank + m.qk_rope_head_dim, 0, kv_cache_type_};
+    return {config_.num_hidden_layers, heads * (m.qk_nope_head_dim + m.qk_rope_head_dim), heads * m.v_head_dim,
+            kv_cache_type_};
   }
 
  protected:
@@ -264,17 +276,22 @@ void DeepseekModel::project(const Mla& a, const ForwardBatch& batch, const float
   const int64_t q_head = m.qk_nope_head_dim + m.qk_rope_head_dim;
   const float eps = static_cast<float>(c.rms_norm_eps);
   q.resize(static_cast<size_t>(n * heads * q_head));
+  const int64_t latent_width = m.kv_lora_rank + m.qk_rope_head_dim;
+  latent.resize(static_cast<size_t>(n * latent_width));
+  const int64_t hidden = c.hidden_size;
+  // The products that read x run in one loop (and share its quantized copy).
   if (m.q_lora_rank == 0) {
-    ops::matmul(pool_, a.q_proj, x, n, q.data());
+    const ops::MatmulJob jobs[] = {{&a.q_proj, x, n, hidden, q.data(), heads * q_head},
+                                   {&a.kv_a_proj_with_mqa, x, n, hidden, latent.data(), latent_width}};
+    ops::matmul_many(pool_, jobs);
   } else {
     std::vector<float> q_lora(static_cast<size_t>(n * m.q_lora_rank));
-    ops::matmul(pool_, a.q_a_proj, x, n, q_lora.data());
+    const ops::MatmulJob jobs[] = {{&a.q_a_proj, x, n, hidden, q_lora.data(), m.q_lora_rank},
+                                   {&a.kv_a_proj_with_mqa, x, n, hidden, latent.data(), latent_width}};
+    ops::matmul_many(pool_, jobs);
     ops::rmsnorm(q_lora.data(), a.q_a_layernorm.data(), n, m.q_lora_rank, eps, q_lora.data());
     ops::matmul(pool_, a.q_b_proj, q_lora.data(), n, q.data());
   }
-  const int64_t latent_width = m.kv_lora_rank + m.qk_rope_head_dim;
-  latent.resize(static_cast<size_t>(n * latent_width));
-  ops::matmul(pool_, a.kv_a_proj_with_mqa, x, n, latent.data());
   const int64_t pairs = m.qk_rope_head_dim / 2;
   for (int64_t r = 0; r < n; ++r) {
     const float* cos = batch.rope_cos.data() + r * pairs;
@@ -310,18 +327,19 @@ void DeepseekModel::attention_absorbed(int64_t layer_index, const ForwardBatch& 
   const int64_t kv_b_head = nope + m.v_head_dim;
 
   for (const auto& s : batch.sequences)
-    for (int64_t i = 0; i < s.n_rows; ++i)
-      std::memcpy(s.cache->k(layer_index, s.first_pos + i), latent.data() + (s.first_row + i) * width,
-                  sizeof(float) * width);
+    for (int64_t i = 0; i < s.n_rows; ++i) s.cache->write_k(layer_index, s.first_pos + i, latent.data() + (s.first_row + i) * width);
 
   // Absorbed queries [n][heads][rank | rope]: W_uk^T q_nope, then q_pe.
   std::vector<float> q_abs(static_cast<size_t>(n * heads * width));
+  if (a.split_kv_b) {
+    // k_b holds W_uk^T per head: plain products, all heads in one loop.
+    std::vector<ops::MatmulJob> jobs;
+    for (int64_t h = 0; h < heads; ++h)
+      jobs.push_back({&a.w_uk_t[h], q.data() + h * q_head, n, heads * q_head, q_abs.data() + h * width, heads * width});
+    ops::matmul_many(pool_, jobs);
+  }
   for (int64_t h = 0; h < heads; ++h) {
-    if (a.split_kv_b) {
-      // k_b holds W_uk^T per head: a plain product.
-      const Tensor w_uk_t = a.k_b_proj.row_range(h * rank, (h + 1) * rank);
-      ops::matmul(pool_, w_uk_t, q.data() + h * q_head, n, heads * q_head, q_abs.data() + h * width, heads * width);
-    } else {
+    if (!a.split_kv_b) {
       const Tensor w_uk = a.kv_b_proj.row_range(h * kv_b_head, h * kv_b_head + nope);
       ops::matmul_transposed(pool_, w_uk, q.data() + h * q_head, n, heads * q_head, q_abs.data() + h * width,
                              heads * width);
@@ -343,10 +361,11 @@ void DeepseekModel::attention_absorbed(int64_t layer_index, const ForwardBatch& 
     args.q = q_abs.data() + s.first_row * heads * width;
     args.q_token_stride = heads * width;
     args.q_head_stride = width;
-    args.k = s.cache->k(layer_index, 0);
+    args.k = s.cache->k_data(layer_index);
     args.k_token_stride = width;
     args.v = args.k;  // the first `rank` values of a row are c
     args.v_token_stride = width;
+    args.kv_type = s.cache->type();
     args.n_keys = s.first_pos + s.n_rows;
     args.q_pos = batch.positions.data() + s.first_row;
     args.scale = softmax_scale_;
@@ -356,14 +375,13 @@ void DeepseekModel::attention_absorbed(int64_t layer_index, const ForwardBatch& 
     ops::attention(pool_, args);
   }
 
-  // Back from latent space: o_h = W_uv o_latent_h.
+  // Back from latent space: o_h = W_uv o_latent_h, all heads in one loop.
   o.resize(static_cast<size_t>(n * heads * m.v_head_dim));
-  for (int64_t h = 0; h < heads; ++h) {
-    const Tensor w_uv = a.split_kv_b ? a.v_b_proj.row_range(h * m.v_head_dim, (h + 1) * m.v_head_dim)
-                                     : a.kv_b_proj.row_range(h * kv_b_head + nope, (h + 1) * kv_b_head);
-    ops::matmul(pool_, w_uv, o_latent.data() + h * rank, n, heads * rank, o.data() + h * m.v_head_dim,
-                heads * m.v_head_dim);
-  }
+  std::vector<ops::MatmulJob> jobs;
+  for (int64_t h = 0; h < heads; ++h)
+    jobs.push_back({&a.w_uv[h], o_latent.data() + h * rank, n, heads * rank, o.data() + h * m.v_head_dim,
+                    heads * m.v_head_dim});
+  ops::matmul_many(pool_, jobs);
 }
 
 void DeepseekModel::attention_naive(int64_t layer_index, const ForwardBatch& batch, const std::vector<float>& q,
@@ -390,17 +408,18 @@ void DeepseekModel::attention_naive(int64_t layer_index, const ForwardBatch& bat
   } else {
     ops::matmul(pool_, a.kv_b_proj, latent.data(), n, width, kv.data(), heads * (nope + vd));
   }
+  std::vector<float> k_row(static_cast<size_t>(heads * q_head)), v_row(static_cast<size_t>(heads * vd));
   for (const auto& s : batch.sequences) {
     for (int64_t i = 0; i < s.n_rows; ++i) {
       const int64_t r = s.first_row + i;
-      float* k_row = s.cache->k(layer_index, s.first_pos + i);
-      float* v_row = s.cache->v(layer_index, s.first_pos + i);
       for (int64_t h = 0; h < heads; ++h) {
         const float* src = kv.data() + (r * heads + h) * (nope + vd);
-        std::memcpy(k_row + h * q_head, src, sizeof(float) * nope);
-        std::memcpy(k_row + h * q_head + nope, latent.data() + r * width + rank, sizeof(float) * rope);
-        std::memcpy(v_row + h * vd, src + nope, sizeof(float) * vd);
+        std::memcpy(k_row.data() + h * q_head, src, sizeof(float) * nope);
+        std::memcpy(k_row.data() + h * q_head + nope, latent.data() + r * width + rank, sizeof(float) * rope);
+        std::memcpy(v_row.data() + h * vd, src + nope, sizeof(float) * vd);
       }
+      s.cache->write_k(layer_index, s.first_pos + i, k_row.data());
+      s.cache->write_v(layer_index, s.first_pos + i, v_row.data());
     }
   }
   o.resize(static_cast<size_t>(n * heads * vd));
@@ -414,10 +433,11 @@ void DeepseekModel::attention_naive(int64_t layer_index, const ForwardBatch& bat
     args.q = q.data() + s.first_row * heads * q_head;
     args.q_token_stride = heads * q_head;
     args.q_head_stride = q_head;
-    args.k = s.cache->k(layer_index, 0);
+    args.k = s.cache->k_data(layer_index);
     args.k_token_stride = heads * q_head;
     args.k_head_stride = q_head;
-    args.v = s.cache->v(layer_index, 0);
+    args.kv_type = s.cache->type();
+    args.v = s.cache->v_data(layer_index);
     args.v_token_stride = heads * vd;
     args.v_head_stride = vd;
     args.n_keys = s.first_pos + s.n_rows;
@@ -436,12 +456,18 @@ void DeepseekModel::feed_forward(int64_t layer_index, const ForwardBatch& batch,
   else layer.mlp.forward(pool_, x, batch.n_rows, out);
 }
 
-// Routes every token, then runs each expert once on all the tokens routed to
-// it (one matrix-matrix product per expert), and adds the shared experts.
+// Routes every token, then runs every expert that has tokens on all of them
+// at once (a matrix-matrix product per expert): the gate and up products of
+// all those experts and of the shared experts in ONE parallel loop over
+// their rows, then all the down products in another, so that decoding (six
+// experts of one token) keeps every thread busy. A token's output is its
+// shared experts' output plus its routed experts' weighted outputs, added in
+// ascending expert order whatever the batch: the same sums alone or batched.
 void DeepseekModel::moe(const Moe& m, const float* x, int64_t n_rows, float* out) {
   const MoeConfig& e = config_.moe;
   const int64_t hidden = config_.hidden_size;
   const int64_t k = e.num_experts_per_tok;
+  const int64_t inter = e.moe_intermediate_size;
   std::vector<float> logits(static_cast<size_t>(n_rows * e.n_routed_experts));
   ops::matmul(pool_, m.gate, x, n_rows, logits.data());
   std::vector<int32_t> chosen(static_cast<size_t>(n_rows * k));
@@ -452,27 +478,64 @@ void DeepseekModel::moe(const Moe& m, const float* x, int64_t n_rows, float* out
     route_token(e, logits.data() + r * e.n_routed_experts, bias, chosen.data() + r * k, weight.data() + r * k,
                 scratch);
 
-  std::vector<std::vector<std::pair<int64_t, float>>> routed(static_cast<size_t>(e.n_routed_experts));
-  for (int64_t r = 0; r < n_rows; ++r)
-    for (int64_t i = 0; i < k; ++i) routed[chosen[r * k + i]].push_back({r, weight[r * k + i]});
+  // Rows of each expert, gathered expert after expert.
+  std::vector<int64_t> first(static_cast<size_t>(e.n_routed_experts + 1), 0);
+  for (int64_t i = 0; i < n_rows * k; ++i) first[chosen[i] + 1]++;
+  for (int64_t x_ = 0; x_ < e.n_routed_experts; ++x_) first[x_ + 1] += first[x_];
+  const int64_t total = first[e.n_routed_experts];
+  std::vector<int64_t> row_of(static_cast<size_t>(total));
+  std::vector<float> weight_of(static_cast<size_t>(total));
+  {
+    std::vector<int64_t> fill(first.begin(), first.end() - 1);
+    for (int64_t r = 0; r < n_rows; ++r)
+      for (int64_t i = 0; i < k; ++i) {
+        const int64_t slot = fill[chosen[r * k + i]]++;
+        row_of[slot] = r;
+        weight_of[slot] = weight[r * k + i];
+      }
+  }
+  std::vector<float> xs(static_cast<size_t>(total * hidden));
+  for (int64_t s = 0; s < total; ++s) std::memcpy(xs.data() + s * hidden, x + row_of[s] * hidden, sizeof(float) * hidden);
 
-  if (m.has_shared) m.shared_experts.forward(pool_, x, n_rows, out);
+  const int64_t shared_inter = m.has_shared ? m.shared_experts.intermediate() : 0;
+  std::vector<float> gate(static_cast<size_t>(total * inter)), up(gate.size());
+  std::vector<float> shared_gate(static_cast<size_t>(n_rows * shared_inter)), shared_up(shared_gate.size());
+  std::vector<ops::MatmulJob> jobs;
+  for (int64_t ex = 0; ex < e.n_routed_experts; ++ex) {
+    const int64_t n = first[ex + 1] - first[ex];
+    if (n == 0) continue;
+    const SwiGlu& f = m.experts[ex];
+    const float* xe = xs.data() + first[ex] * hidden;
+    jobs.push_back({&f.gate_proj, xe, n, hidden, gate.data() + first[ex] * inter, inter});
+    jobs.push_back({&f.up_proj, xe, n, hidden, up.data() + first[ex] * inter, inter});
+  }
+  if (m.has_shared) {
+    jobs.push_back({&m.shared_experts.gate_proj, x, n_rows, hidden, shared_gate.data(), shared_inter});
+    jobs.push_back({&m.shared_experts.up_proj, x, n_rows, hidden, shared_up.data(), shared_inter});
+  }
+  ops::matmul_many(pool_, jobs);
+  ops::silu_mul(gate.data(), up.data(), total * inter, gate.data());
+  if (m.has_shared) ops::silu_mul(shared_gate.data(), shared_up.data(), n_rows * shared_inter, shared_gate.data());
+
+  std::vector<float> ys(static_cast<size_t>(total * hidden));
+  jobs.clear();
+  for (int64_t ex = 0; ex < e.n_routed_experts; ++ex) {
+    const int64_t n = first[ex + 1] - first[ex];
+    if (n == 0) continue;
+    jobs.push_back({&m.experts[ex].down_proj, gate.data() + first[ex] * inter, n, inter, ys.data() + first[ex] * hidden,
+                    hidden});
+  }
+  if (m.has_shared) jobs.push_back({&m.shared_experts.down_proj, shared_gate.data(), n_rows, shared_inter, out, hidden});
   else std::fill(out, out + n_rows * hidden, 0.0f);
+  ops::matmul_many(pool_, jobs);
 
-  std::vector<float> xs, ys;
-  for (int64_t expert = 0; expert < e.n_routed_experts; ++expert) {
-    const auto& rows = routed[expert];
-    if (rows.empty()) continue;
-    const int64_t n = static_cast<int64_t>(rows.size());
-    xs.resize(static_cast<size_t>(n * hidden));
-    ys.resize(static_cast<size_t>(n * hidden));
-    for (int64_t i = 0; i < n; ++i) std::memcpy(xs.data() + i * hidden, x + rows[i].first * hidden, sizeof(float) * hidden);
-    m.experts[expert].forward(pool_, xs.data(), n, ys.data());
-    for (int64_t i = 0; i < n; ++i) {
-      float* dst = out + rows[i].first * hidden;
-      const float w = rows[i].second;
-      for (int64_t j = 0; j < hidden; ++j) dst[j] += w * ys[i * hidden + j];
-    }
+  // Slots are in ascending expert order: each token receives its experts'
+  // outputs in that order.
+  for (int64_t s = 0; s < total; ++s) {
+    float* dst = out + row_of[s] * hidden;
+    const float* src = ys.data() + s * hidden;
+    const float w = weight_of[s];
+    for (int64_t j = 0; j < hidden; ++j) dst[j] += w * src[j];
   }
 }
 

@@ -27,8 +27,8 @@ struct Layer {
 
 class DenseModel : public TransformerModel {
  public:
-  DenseModel(ModelConfig config, WeightStore weights, ThreadPool& pool)
-      : TransformerModel(std::move(config), std::move(weights), pool) {}
+  DenseModel(ModelConfig config, WeightStore weights, ThreadPool& pool, DType kv_cache_type)
+      : TransformerModel(std::move(config), std::move(weights), pool, kv_cache_type) {}
 
   Status load() {
     const ModelConfig& c = config_;
@@ -71,7 +71,7 @@ class DenseModel : public TransformerModel {
 
   KvCacheShape kv_cache_shape() const override {
     const int64_t kv_dim = config_.num_key_value_heads * config_.head_dim;
-    return {config_.num_hidden_layers, kv_dim, kv_dim};
+    return {config_.num_hidden_layers, kv_dim, kv_dim, kv_cache_type_};
   }
 
  protected:
@@ -108,8 +108,8 @@ class DenseModel : public TransformerModel {
     std::vector<float> o(static_cast<size_t>(n * heads * hd));
     for (const auto& s : batch.sequences) {
       for (int64_t i = 0; i < s.n_rows; ++i) {
-        std::memcpy(s.cache->k(layer_index, s.first_pos + i), k.data() + (s.first_row + i) * kv_dim, sizeof(float) * kv_dim);
-        std::memcpy(s.cache->v(layer_index, s.first_pos + i), v.data() + (s.first_row + i) * kv_dim, sizeof(float) * kv_dim);
+        s.cache->write_k(layer_index, s.first_pos + i, k.data() + (s.first_row + i) * kv_dim);
+        s.cache->write_v(layer_index, s.first_pos + i, v.data() + (s.first_row + i) * kv_dim);
       }
       kernels::AttentionArgs args;
       args.n_tokens = s.n_rows;
@@ -120,10 +120,11 @@ class DenseModel : public TransformerModel {
       args.q = q.data() + s.first_row * heads * hd;
       args.q_token_stride = heads * hd;
       args.q_head_stride = hd;
-      args.k = s.cache->k(layer_index, 0);
+      args.k = s.cache->k_data(layer_index);
       args.k_token_stride = kv_dim;
       args.k_head_stride = hd;
-      args.v = s.cache->v(layer_index, 0);
+      args.kv_type = s.cache->type();
+      args.v = s.cache->v_data(layer_index);
       args.v_token_stride = kv_dim;
       args.v_head_stride = hd;
       args.n_keys = s.first_pos + s.n_rows;
@@ -148,7 +149,7 @@ class DenseModel : public TransformerModel {
 }  // namespace
 
 Result<std::unique_ptr<Model>> load_dense(ModelConfig config, WeightStore weights, const LoadOptions& options) {
-  auto model = std::make_unique<DenseModel>(std::move(config), std::move(weights), *options.pool);
+  auto model = std::make_unique<DenseModel>(std::move(config), std::move(weights), *options.pool, options.kv_cache_type);
   DSEEK_TRY(model->load());
   return std::unique_ptr<Model>(std::move(model));
 }

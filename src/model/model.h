@@ -32,6 +32,10 @@ enum class MlaMode {
 struct LoadOptions {
   ThreadPool* pool = nullptr;  // required
   MlaMode mla_mode = MlaMode::kAbsorbed;
+  // Element type of the KV caches the model makes: F16 (default: half the
+  // memory of F32, within tier 2 of the llama.cpp fixtures), BF16 or F32
+  // (exact; the tier-1 tests use it).
+  DType kv_cache_type = DType::F16;
   bool show_progress = false;
 };
 

@@ -63,6 +63,7 @@ Status TransformerModel::forward(std::span<SequenceInput> inputs) {
     const KvCacheShape want = kv_cache_shape();
     if (shape.n_layers != want.n_layers || shape.k_width != want.k_width || shape.v_width != want.v_width)
       return Error{"forward: the KV cache was made for a different model"};
+    if (!is_kv_cache_type(shape.type)) return Error{"forward: the KV cache has an unsupported element type"};
     for (int32_t t : in.tokens)
       if (t < 0 || t >= c.vocab_size)
         return Error{"token id " + std::to_string(t) + " is out of range [0, " + std::to_string(c.vocab_size) + ")"};

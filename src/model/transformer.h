@@ -33,8 +33,8 @@ class TransformerModel : public Model {
   Status forward(std::span<SequenceInput> batch) override;
 
  protected:
-  TransformerModel(ModelConfig config, WeightStore weights, ThreadPool& pool)
-      : config_(std::move(config)), weights_(std::move(weights)), pool_(pool) {}
+  TransformerModel(ModelConfig config, WeightStore weights, ThreadPool& pool, DType kv_cache_type)
+      : config_(std::move(config)), weights_(std::move(weights)), pool_(pool), kv_cache_type_(kv_cache_type) {}
 
   // Embeddings, the two norms of each layer, the final norm and the head.
   Status load_common();
@@ -49,6 +49,7 @@ class TransformerModel : public Model {
   ModelConfig config_;
   WeightStore weights_;  // owns the file mappings the tensors point into
   ThreadPool& pool_;
+  DType kv_cache_type_;  // element type of the caches new_cache() makes
   RopeFrequencies rope_;
 
   Tensor embed_tokens_;

@@ -1,5 +1,7 @@
 #include "util/thread_pool.h"
 
+#include "util/result.h"
+
 #include <pthread.h>
 #include <sched.h>
 
@@ -40,73 +42,91 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
+    n_.store(0, std::memory_order_relaxed);
+    work_.store(static_cast<uint64_t>(++generation_) << 32);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_chunks(int thread_index) {
+void ThreadPool::run_chunks(uint32_t generation, int thread_index) {
+  uint64_t word = work_.load(std::memory_order_acquire);
   for (;;) {
-    int64_t begin = next_.fetch_add(chunk_, std::memory_order_relaxed);
-    if (begin >= n_) return;
-    (*body_)(begin, std::min(n_, begin + chunk_), thread_index);
+    if (static_cast<uint32_t>(word >> 32) != generation) return;
+    const int64_t begin = static_cast<int64_t>(word & 0xffffffffu);
+    // Read after the word: this loop's values, or a newer loop's (then the
+    // exchange below fails).
+    const RangeFn* body = body_.load(std::memory_order_relaxed);
+    const int64_t n = n_.load(std::memory_order_relaxed);
+    if (begin >= n) return;
+    const int64_t end = std::min(n, begin + chunk_.load(std::memory_order_relaxed));
+    const uint64_t claimed = (static_cast<uint64_t>(generation) << 32) | static_cast<uint64_t>(end);
+    if (!work_.compare_exchange_weak(word, claimed, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    (*body)(begin, end, thread_index);
+    done_.fetch_add(end - begin, std::memory_order_release);
+    word = claimed;
   }
 }
 
-void ThreadPool::parallel_for(int64_t n, int64_t grain, const RangeFn& body) {
+void ThreadPool::parallel_for(int64_t n, int64_t grain, RangeFn body) {
   if (n <= 0) return;
+  DSEEK_CHECK(n < 0xffffffff);  // indices share a word with the generation
   grain = std::max<int64_t>(1, grain);
   if (n_threads_ == 1 || n <= grain) {
     body(0, n, 0);
     return;
   }
   // About four chunks per thread balances uneven rows without much overhead.
-  body_ = &body;
-  n_ = n;
-  chunk_ = std::max(grain, (n + 4 * n_threads_ - 1) / (4 * n_threads_));
-  next_.store(0, std::memory_order_relaxed);
-  unfinished_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-  // Sequentially consistent: this increment and the sleeper count below, and
-  // the worker's increment of sleepers_ and its check of generation_, are a
-  // store-then-load pair on each side; at least one side must see the other.
-  generation_.fetch_add(1);  // publishes the loop
+  body_.store(&body, std::memory_order_relaxed);
+  n_.store(n, std::memory_order_relaxed);
+  chunk_.store(std::max(grain, (n + 4 * n_threads_ - 1) / (4 * n_threads_)), std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  const uint32_t generation = ++generation_;
+  // Sequentially consistent: this store and the sleeper count below, and a
+  // worker's increment of sleepers_ and its check of work_, are a
+  // store-then-load pair on each side; at least one side sees the other.
+  work_.store(static_cast<uint64_t>(generation) << 32);  // publishes the loop
   if (sleepers_.load() > 0) {
     std::lock_guard<std::mutex> lock(mutex_);  // pairs with the sleeper's check
     wake_.notify_all();
   }
-  run_chunks(0);
-  // Wait for the workers; yield now and then in case one of them needs this
-  // core (more threads than free cores).
-  for (int i = 1; unfinished_.load(std::memory_order_acquire) > 0; ++i) {
+  run_chunks(generation, 0);
+  // Only chunks other threads claimed and are still running can be left;
+  // yield now and then in case one of them needs this core.
+  for (int i = 1; done_.load(std::memory_order_acquire) < n; ++i) {
     cpu_relax();
     if ((i & 63) == 0) std::this_thread::yield();
   }
-  body_ = nullptr;
+  // Close the loop: the word still reads (generation, n), and a thread that
+  // loaded it earlier and then reads the NEXT loop's (larger) n while it is
+  // being set up would otherwise claim [n, ...) of that loop under this
+  // generation. No index is >= the closed marker.
+  work_.store((static_cast<uint64_t>(generation) << 32) | 0xffffffffu, std::memory_order_release);
+  body_.store(nullptr, std::memory_order_relaxed);
 }
 
 void ThreadPool::worker_loop(int thread_index) {
   if (options_.pin_threads) pin_to_cpu(thread_index);
-  uint64_t seen = 0;
+  uint32_t seen = 0;
+  auto generation_now = [this] { return static_cast<uint32_t>(work_.load(std::memory_order_acquire) >> 32); };
   for (;;) {
     // Poll for the next loop for a short while, then sleep.
     const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(options_.spin_microseconds);
-    uint64_t current = generation_.load(std::memory_order_acquire);
+    uint32_t current = generation_now();
     for (int i = 1; current == seen; ++i) {
       cpu_relax();
       if ((i & 63) == 0) std::this_thread::yield();
       if ((i & 255) == 0 && std::chrono::steady_clock::now() >= spin_until) {
         std::unique_lock<std::mutex> lock(mutex_);
         sleepers_.fetch_add(1);
-        wake_.wait(lock, [&] { return generation_.load() != seen; });
+        wake_.wait(lock, [&] { return static_cast<uint32_t>(work_.load() >> 32) != seen; });
         sleepers_.fetch_sub(1);
       }
-      current = generation_.load(std::memory_order_acquire);
+      current = generation_now();
     }
     seen = current;
     if (stopping_.load(std::memory_order_acquire)) return;
-    run_chunks(thread_index);
-    unfinished_.fetch_sub(1, std::memory_order_acq_rel);
+    run_chunks(current, thread_index);
   }
 }
 

@@ -15,10 +15,13 @@
 #include <map>
 #include <random>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "convert/hf_to_gguf.h"
 #include "formats/gguf.h"
+#include "kernels/kernels.h"
 #include "convert/synthetic_model.h"
 #include "logits_compare.h"
 #include "model/architectures.h"
@@ -30,7 +33,10 @@ namespace {
 namespace fs = std::filesystem;
 namespace tol = testing::tolerance;
 
-std::string temp_path(const std::string& name) { return (fs::path(::testing::TempDir()) / name).string(); }
+// Per process: ctest runs this suite twice at once (fast and reference kernels).
+std::string temp_path(const std::string& name) {
+  return (fs::path(::testing::TempDir()) / (std::to_string(::getpid()) + "-" + name)).string();
+}
 
 Status convert(const std::string& src, const std::string& dst, DType type, KvbLayout layout = KvbLayout::kSplit) {
   ThreadPool pool(2);
@@ -47,6 +53,7 @@ std::vector<float> logits_of(const std::string& path, const std::vector<int32_t>
   LoadOptions options;
   options.pool = &pool;
   options.mla_mode = mode;
+  options.kv_cache_type = DType::F32;  // compared at 1e-5: no cache rounding
   auto model = load_model(path, options);
   EXPECT_TRUE(model.ok()) << (model.ok() ? "" : model.error().message);
   if (!model.ok()) return {};
@@ -159,9 +166,10 @@ std::vector<RoundTripCase> round_trip_cases() {
 
 // Every model: f32 GGUF == HF folder. For every type, the quantized file
 // computes exactly what its dequantized weights say (a GGUF -> f32 GGUF
-// conversion of it gives the same logits, 1e-5): that is what the quantized
-// path must get right; its distance from the f32 logits is the format's own
-// error. Tier 3 against the f32 logits is asserted for the types it fits:
+// conversion of it gives the same logits, 1e-5) on the reference kernels, and
+// within tier 3 of them on kernels that quantize activations to int8: that
+// is what the quantized path must get right; its distance from the f32
+// logits is the format's own error. Tier 3 against the f32 logits is asserted for the types it fits:
 // f16 and bf16 everywhere, Q8_0 (and Q6_K, which is Q8_0 or itself) on
 // weights at real models' scale. The 4-bit-and-below types move these
 // random-weight logits by 7-40% (printed), far beyond tier 3 (which was made
@@ -194,8 +202,27 @@ TEST(Convert, EveryModelRoundTripsThroughEveryType) {
       }
       const auto logits = logits_of(path, tokens);
       ASSERT_EQ(logits.size(), hf.size()) << what;
-      const double exact = max_rel_rms(logits_of(dequantized, tokens), logits, rows);
-      EXPECT_LE(exact, tol::kSameWeightsMaxRelRms) << what;
+      const auto dq_logits = logits_of(dequantized, tokens);
+      const double exact = max_rel_rms(dq_logits, logits, rows);
+      const kernels::KernelTable& active = kernels::active_table();
+      if (active.use_act_kernels && is_block_quantized(t) && active.matmul_act[static_cast<int>(t)]) {
+        // The kernels quantize activations to int8 for this type, as
+        // llama.cpp does: the file against its own dequantized weights is
+        // then tier 3 (exactness is checked by the reference_kernels. run).
+        // Asserted on weights at real models' scale; the tiny models'
+        // unit-variance weights flip experts on any change (printed).
+        const auto c = testing::compare_logits(dq_logits.data(), logits.data(), rows, static_cast<int64_t>(hf.size()) / rows);
+        std::printf("[ convert ] %-24s %-4s int8 activations vs dequantized: %s\n", rc.name.c_str(),
+                    dtype_info(t).name.data(), c.summary().c_str());
+        if (rc.realistic_scale) {
+        EXPECT_LE(c.median_rel_rms, tol::kQuantMedianRelRms) << what << " vs dequantized: " << c.summary();
+        EXPECT_GE(c.fraction_rel_rms_le_5pct, tol::kQuantMinFractionLe5Pct) << what << " vs dequantized: " << c.summary();
+        EXPECT_LE(c.mean_kl, tol::kQuantMeanKl) << what << " vs dequantized: " << c.summary();
+        EXPECT_GE(c.top1_agreement, tol::kQuantMinTop1) << what << " vs dequantized: " << c.summary();
+        }
+      } else {
+        EXPECT_LE(exact, tol::kSameWeightsMaxRelRms) << what;
+      }
       const auto c = testing::compare_logits(hf.data(), logits.data(), rows, static_cast<int64_t>(hf.size()) / rows);
       std::printf("[ convert ] %-24s %-4s (%2d tensors of the type) vs dequantized %.2g; vs f32: %s\n",
                   rc.name.c_str(), dtype_info(t).name.data(), of_type, exact, c.summary().c_str());

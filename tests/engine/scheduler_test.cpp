@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <memory>
+#include <thread>
+
 #include <cmath>
 
 #include "engine/greedy.h"
@@ -122,10 +126,21 @@ TEST(Scheduler, CancelFreesTheSlot) {
   options.max_sequences = 1;
   options.max_context = 256;
   Scheduler scheduler(*m.model, options);
-  auto first = scheduler.submit(greedy_request(slice(g.tokens, 0, 10), 240)).stream;
+  // The engine holds at the second draw until the request is cancelled: a
+  // tiny model decodes all 240 tokens in a few milliseconds, faster than the
+  // test thread may get to cancel().
+  GenerationRequest request = greedy_request(slice(g.tokens, 0, 10), 240);
+  auto cancelled = std::make_shared<std::atomic<bool>>(false);
+  request.constrain = [cancelled](std::span<float>, std::span<const int32_t> output) {
+    const auto give_up = std::chrono::steady_clock::now() + 30s;
+    while (output.size() == 1 && !cancelled->load() && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(1ms);
+  };
+  auto first = scheduler.submit(std::move(request)).stream;
   GenerationEvent e;
   ASSERT_TRUE(first->next(e, 30s));
   first->cancel();
+  cancelled->store(true);
   auto second = scheduler.submit(greedy_request(slice(g.tokens, 0, 10), 3)).stream;
   Outcome o1 = drain(*first);
   EXPECT_EQ(o1.finished.finish, FinishReason::kCancelled);

@@ -41,6 +41,7 @@ ModelRun run_model(const std::string& path, const std::vector<int32_t>& tokens, 
   LoadOptions options;
   options.pool = &pool;
   options.mla_mode = mla;
+  options.kv_cache_type = DType::F32;  // tier 1 is for an f32 engine (f32 KV cache)
   auto model = load_model(path, options);
   ModelRun run;
   EXPECT_TRUE(model.ok()) << (model.ok() ? "" : model.error().message);

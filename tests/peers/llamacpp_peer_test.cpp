@@ -43,6 +43,7 @@ std::vector<float> dseek_logits(const std::string& path, const std::vector<int32
   ThreadPool pool(2);
   LoadOptions options;
   options.pool = &pool;
+  options.kv_cache_type = DType::F32;  // tier 1 on the f32 files
   auto model = load_model(path, options);
   EXPECT_TRUE(model.ok()) << (model.ok() ? "" : model.error().message);
   if (!model.ok()) return {};

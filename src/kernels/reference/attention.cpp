@@ -1,12 +1,29 @@
 // Scalar reference attention: scores, max-subtracted softmax, weighted sum of
-// values, all in f32, one (token, head) pair at a time.
+// values, all in f32 (cached keys and values widened from their stored
+// type), one (token, head) pair at a time.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "util/numeric_formats.h"
 
 namespace dseek::kernels {
+
+namespace {
+float kv_at(const void* base, DType type, int64_t index) {
+  const uint8_t* p = static_cast<const uint8_t*>(base);
+  if (type == DType::F32) {
+    float f;
+    std::memcpy(&f, p + 4 * index, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, p + 2 * index, 2);
+  return type == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
+}
+}  // namespace
 
 void attention_reference(const AttentionArgs& a, int64_t task_begin, int64_t task_end) {
   std::vector<float> scores(static_cast<size_t>(std::max<int64_t>(a.n_keys, 1)));
@@ -20,9 +37,9 @@ void attention_reference(const AttentionArgs& a, int64_t task_begin, int64_t tas
     const int64_t visible = std::min(a.q_pos[t] + 1, a.n_keys);
     float max_score = -INFINITY;
     for (int64_t j = 0; j < visible; ++j) {
-      const float* k = a.k + j * a.k_token_stride + kvh * a.k_head_stride;
+      const int64_t k0 = j * a.k_token_stride + kvh * a.k_head_stride;
       float dot = 0.0f;
-      for (int64_t i = 0; i < a.head_dim_k; ++i) dot += q[i] * k[i];
+      for (int64_t i = 0; i < a.head_dim_k; ++i) dot += q[i] * kv_at(a.k, a.kv_type, k0 + i);
       scores[j] = dot * a.scale;
       max_score = std::max(max_score, scores[j]);
     }
@@ -36,8 +53,8 @@ void attention_reference(const AttentionArgs& a, int64_t task_begin, int64_t tas
     const float inv_total = 1.0f / total;
     for (int64_t j = 0; j < visible; ++j) {
       const float p = scores[j] * inv_total;
-      const float* v = a.v + j * a.v_token_stride + kvh * a.v_head_stride;
-      for (int64_t i = 0; i < a.head_dim_v; ++i) out[i] += p * v[i];
+      const int64_t v0 = j * a.v_token_stride + kvh * a.v_head_stride;
+      for (int64_t i = 0; i < a.head_dim_v; ++i) out[i] += p * kv_at(a.v, a.kv_type, v0 + i);
     }
   }
 }

@@ -11,6 +11,7 @@ void softmax_reference(float*, int64_t);
 void silu_mul_reference(const float*, const float*, int64_t, float*);
 void rope_reference(float*, int64_t, const float*, const float*, RopeStyle);
 void topk_reference(const float*, int64_t, int64_t, int32_t*);
+void fill_act_twins(KernelTable& table);
 
 void fill_reference_table(KernelTable& table) {
   table.name = "reference";
@@ -27,6 +28,8 @@ void fill_reference_table(KernelTable& table) {
   table.silu_mul = silu_mul_reference;
   table.rope = rope_reference;
   table.topk = topk_reference;
+  fill_act_twins(table);  // twins of the fast tables' int8 / bf16 kernels (not used by this table)
+  table.use_act_kernels = false;
 }
 
 }  // namespace dseek::kernels

@@ -1,0 +1,568 @@
+// Int8 products of block-quantized weights with int8 activations (AVX-512
+// VNNI): the weights of a block are unpacked to unsigned bytes in their
+// natural order (value + a per-type offset, which makes them unsigned), one
+// vpdpbusd multiplies 64 of them with 64 activations, and the integer
+// offsets, scales and mins are applied in the integer domain before the
+// floats are combined in the canonical order of int8_format.h. The results
+// equal the scalar twins (reference/int8_matmul.cpp) bit for bit.
+//
+// Weights are read in place from the mapped file (no repacking), one row at
+// a time, for up to four tokens per pass over the row.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <new>
+
+#include "kernels/avx512/simd_avx512.h"
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
+
+namespace dseek::kernels::avx512 {
+namespace {
+
+constexpr int kTokenTile = 4;
+
+DSEEK_TARGET_AVX512 inline float half_at(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+// ---- 32-element blocks -----------------------------------------------------
+
+// Q4 nibbles of one block (16 bytes at p) as [low nibbles | high nibbles]:
+// elements 0-15 then 16-31, the block's natural order.
+DSEEK_TARGET_AVX512 inline __m512i nibbles2(const uint8_t* p0, const uint8_t* p1) {
+  const __m256i y = _mm256_inserti128_si256(
+      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0))),
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1)), 1);
+  const __m512i a = _mm512_castsi256_si512(y);
+  const __m512i b = _mm512_castsi256_si512(_mm256_srli_epi16(y, 4));
+  const __m512i z = _mm512_permutex2var_epi64(a, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), b);
+  return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+}
+
+DSEEK_TARGET_AVX512 inline __m512i nibbles1(const uint8_t* p0) {
+  const __m256i y = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0)));
+  const __m512i a = _mm512_zextsi256_si512(y);
+  const __m512i b = _mm512_zextsi256_si512(_mm256_srli_epi16(y, 4));
+  const __m512i z = _mm512_permutex2var_epi64(a, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), b);
+  return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+}
+
+DSEEK_TARGET_AVX512 inline uint32_t load_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Per type: bytes per block, the unsigned offset, whether a min term
+// follows, and the unpacking of one or two consecutive blocks.
+template <DType T>
+struct Legacy;
+
+// Each Legacy<T>::pair(a, b) unpacks block a into bytes 0-31 and block b
+// into bytes 32-63 (two consecutive blocks of a row for the matrix-vector
+// path; the same block of two rows for the matrix-matrix path); one(a)
+// leaves bytes 32-63 zero.
+template <>
+struct Legacy<DType::Q8_0> {
+  static constexpr int kBytes = 34, kOffsetShift = 7;  // offset 128: q ^ 0x80 is q + 128
+  static constexpr bool kMin = false;
+  DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2));
+    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2));
+    return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), _mm512_set1_epi8(char(0x80)));
+  }
+  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2));
+    return _mm512_zextsi256_si512(_mm256_xor_si256(lo, _mm256_set1_epi8(char(0x80))));
+  }
+};
+
+template <>
+struct Legacy<DType::Q4_0> {
+  static constexpr int kBytes = 18, kOffsetShift = 3;  // offset 8
+  static constexpr bool kMin = false;
+  DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) { return nibbles2(a + 2, b + 2); }
+  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) { return nibbles1(a + 2); }
+};
+
+template <>
+struct Legacy<DType::Q4_1> {
+  static constexpr int kBytes = 20, kOffsetShift = -1;  // no offset; d * q + m
+  static constexpr bool kMin = true;
+  DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) { return nibbles2(a + 4, b + 4); }
+  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) { return nibbles1(a + 4); }
+};
+
+// Q5: the fifth bit of element i is bit i of the block's 32-bit qh.
+template <int kQh, int kQs>
+struct Q5Blocks {
+  DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) {
+    const __m512i u = nibbles2(a + kQs, b + kQs);
+    const __mmask64 high =
+        static_cast<__mmask64>(load_u32(a + kQh)) | (static_cast<__mmask64>(load_u32(b + kQh)) << 32);
+    return _mm512_mask_add_epi8(u, high, u, _mm512_set1_epi8(16));
+  }
+  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) {
+    const __m512i u = nibbles1(a + kQs);
+    return _mm512_mask_add_epi8(u, static_cast<__mmask64>(load_u32(a + kQh)), u, _mm512_set1_epi8(16));
+  }
+};
+
+template <>
+struct Legacy<DType::Q5_0> : Q5Blocks<2, 6> {
+  static constexpr int kBytes = 22, kOffsetShift = 4;  // offset 16
+  static constexpr bool kMin = false;
+};
+
+template <>
+struct Legacy<DType::Q5_1> : Q5Blocks<4, 8> {
+  static constexpr int kBytes = 24, kOffsetShift = -1;
+  static constexpr bool kMin = true;
+};
+
+// ---- matrix-matrix: 16 rows at a time ---------------------------------------
+//
+// A tile of 16 rows is first rearranged ("repacked", into per-thread
+// scratch, the file is never written) so that one vector holds the same four
+// weights of all 16 rows: vector k of block b has, in lane r, row r's
+// elements 4k..4k+3 of that block. vpdpbusd with four activations of a token
+// broadcast to every lane then adds one token's block product to all 16 rows
+// at once, and the scales of the 16 rows are one vector. The floats still
+// follow the canonical order: partial sum j of a row collects blocks
+// j, j+16, j+32, ... in increasing order.
+
+// The 16-row tile: per block 8 vectors of weights and the 16 rows' d (and m).
+struct Tile {
+  __m512i* w = nullptr;  // [nb][8]
+  float* d = nullptr;    // [nb][16]
+  float* m = nullptr;    // [nb][16]
+};
+
+// Per-thread scratch, 64-byte aligned, grown as needed.
+DSEEK_TARGET_AVX512 inline uint8_t* tile_scratch(size_t bytes) {
+  struct Buffer {
+    uint8_t* p = nullptr;
+    size_t size = 0;
+    ~Buffer() { ::operator delete(p, std::align_val_t{64}); }
+  };
+  thread_local Buffer buf;
+  if (bytes > buf.size) {
+    ::operator delete(buf.p, std::align_val_t{64});
+    buf.p = static_cast<uint8_t*>(::operator new(bytes, std::align_val_t{64}));
+    buf.size = bytes;
+  }
+  return buf.p;
+}
+
+// 8 vectors v[i] = [row i (8 dwords) | row i + 8 (8 dwords)] to 8 vectors
+// out[k] = [dword k of rows 0..7 | dword k of rows 8..15].
+DSEEK_TARGET_AVX512 inline void transpose_8x8_halves(const __m512i v[8], __m512i out[8]) {
+  __m512i t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+  }
+  for (int h = 0; h < 2; ++h) {  // rows 0-3 from t[0..3], rows 4-7 from t[4..7]
+    const __m512i* tt = t + 4 * h;
+    u[4 * h + 0] = _mm512_unpacklo_epi64(tt[0], tt[2]);  // dwords 0 / 4 of four rows
+    u[4 * h + 1] = _mm512_unpackhi_epi64(tt[0], tt[2]);  // 1 / 5
+    u[4 * h + 2] = _mm512_unpacklo_epi64(tt[1], tt[3]);  // 2 / 6
+    u[4 * h + 3] = _mm512_unpackhi_epi64(tt[1], tt[3]);  // 3 / 7
+  }
+  const __m512i first = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+  const __m512i second = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+  for (int k = 0; k < 4; ++k) {
+    out[k] = _mm512_permutex2var_epi64(u[k], first, u[k + 4]);
+    out[k + 4] = _mm512_permutex2var_epi64(u[k], second, u[k + 4]);
+  }
+}
+
+template <DType T>
+DSEEK_TARGET_AVX512 void repack_tile(const uint8_t* rows0, int64_t stride, int64_t nb, Tile& tile) {
+  using L = Legacy<T>;
+  const __m512i row_offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                 _mm512_set1_epi32(static_cast<int32_t>(stride)));
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = rows0 + b * L::kBytes;
+    __m512i v[8];
+    for (int i = 0; i < 8; ++i) v[i] = L::pair(blk + i * stride, blk + (i + 8) * stride);
+    transpose_8x8_halves(v, tile.w + 8 * b);
+    const __m512i dm = _mm512_i32gather_epi32(row_offsets, blk, 1);
+    _mm512_store_ps(tile.d + 16 * b, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm)));
+    if constexpr (L::kMin) _mm512_store_ps(tile.m + 16 * b, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16))));
+  }
+}
+
+inline int32_t load_i32(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// NT tokens (activations a[0..NT)) times the repacked tile: y[t*ldy + r0 + lane].
+template <DType T, int NT>
+DSEEK_TARGET_AVX512 void tile_tokens(const Tile& tile, int64_t nb, const ActView* a, float* y, int64_t ldy) {
+  using L = Legacy<T>;
+  alignas(64) float partial[NT][16][16];  // [token][j][row]
+  for (int j = 0; j < 16; ++j) {
+    __m512 p[NT];
+    for (int t = 0; t < NT; ++t) p[t] = _mm512_setzero_ps();
+    for (int64_t b = j; b < nb; b += 16) {
+      __m512i acc[NT];
+      for (int t = 0; t < NT; ++t) {
+        if constexpr (L::kOffsetShift >= 0) acc[t] = _mm512_set1_epi32(-(a[t].sum32()[b] << L::kOffsetShift));
+        else acc[t] = _mm512_setzero_si512();
+      }
+      const __m512i* w = tile.w + 8 * b;
+      for (int k = 0; k < 8; ++k) {
+        const __m512i wk = _mm512_load_si512(w + k);
+        for (int t = 0; t < NT; ++t)
+          acc[t] = _mm512_dpbusd_epi32(acc[t], wk, _mm512_set1_epi32(load_i32(a[t].q() + 32 * b + 4 * k)));
+      }
+      const __m512 d = _mm512_load_ps(tile.d + 16 * b);
+      for (int t = 0; t < NT; ++t) {
+        p[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), _mm512_mul_ps(d, _mm512_set1_ps(a[t].d()[b])), p[t]);
+        if constexpr (L::kMin) p[t] = _mm512_fmadd_ps(_mm512_load_ps(tile.m + 16 * b), _mm512_set1_ps(a[t].sx()[b]), p[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) _mm512_store_ps(partial[t][j], p[t]);
+  }
+  // tree16 over j, for all 16 rows at once.
+  for (int t = 0; t < NT; ++t) {
+    __m512 q[8];
+    for (int j = 0; j < 8; ++j) q[j] = _mm512_add_ps(_mm512_load_ps(partial[t][j]), _mm512_load_ps(partial[t][j + 8]));
+    for (int j = 0; j < 4; ++j) q[j] = _mm512_add_ps(q[j], q[j + 4]);
+    const __m512 c0 = _mm512_add_ps(q[0], q[2]), c1 = _mm512_add_ps(q[1], q[3]);
+    _mm512_storeu_ps(y + t * ldy, _mm512_add_ps(c0, c1));
+  }
+}
+
+template <DType T>
+DSEEK_TARGET_AVX512 void matmul_legacy_tiles(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
+                                             const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
+  const int64_t nb = w.cols() / 32;
+  const int64_t stride = w.row_stride_bytes();
+  const size_t w_bytes = static_cast<size_t>(nb) * 8 * 64, d_bytes = static_cast<size_t>(nb) * 64;
+  uint8_t* scratch = tile_scratch(w_bytes + 2 * d_bytes);
+  Tile tile{reinterpret_cast<__m512i*>(scratch), reinterpret_cast<float*>(scratch + w_bytes),
+            reinterpret_cast<float*>(scratch + w_bytes + d_bytes)};
+  constexpr int kTokens = 8;
+  for (int64_t r0 = row_begin; r0 + 16 <= row_end; r0 += 16) {
+    repack_tile<T>(w.data + r0 * stride, stride, nb, tile);
+    for (int64_t t0 = 0; t0 < n_tokens;) {
+      ActView a[kTokens];
+      const int64_t left = n_tokens - t0;
+      const int nt = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+      for (int t = 0; t < nt; ++t) a[t] = ActView{act + (t0 + t) * layout.bytes, &layout};
+      float* yt = y + t0 * ldy + r0;
+      switch (nt) {
+        case 8: tile_tokens<T, 8>(tile, nb, a, yt, ldy); break;
+        case 4: tile_tokens<T, 4>(tile, nb, a, yt, ldy); break;
+        case 2: tile_tokens<T, 2>(tile, nb, a, yt, ldy); break;
+        default: tile_tokens<T, 1>(tile, nb, a, yt, ldy); break;
+      }
+      t0 += nt;
+    }
+  }
+}
+
+// Matrix-vector (and few tokens): one row at a time, weights in place.
+template <DType T>
+DSEEK_TARGET_AVX512 void matmul_legacy_rows(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
+                                            const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
+  using L = Legacy<T>;
+  const int64_t nb = w.cols() / 32;
+  const __m512i block_offsets =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(L::kBytes));
+  const int64_t stride = w.row_stride_bytes();
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* row = w.data + r * stride;
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenTile) {
+      const int nt = static_cast<int>(std::min<int64_t>(kTokenTile, n_tokens - t0));
+      __m512 p[kTokenTile];
+      for (int k = 0; k < kTokenTile; ++k) p[k] = _mm512_setzero_ps();
+      for (int64_t c0 = 0; c0 < nb; c0 += 16) {
+        const int nblk = static_cast<int>(std::min<int64_t>(16, nb - c0));
+        const __mmask16 live = static_cast<__mmask16>((1u << nblk) - 1u);
+        const uint8_t* chunk = row + c0 * L::kBytes;
+        __m512i u[8];
+        const int npairs = (nblk + 1) / 2;
+        for (int q = 0; q < 8; ++q) {
+          if (2 * q + 1 < nblk) u[q] = L::pair(chunk + 2 * q * L::kBytes, chunk + (2 * q + 1) * L::kBytes);
+          else if (2 * q < nblk) u[q] = L::one(chunk + 2 * q * L::kBytes);
+          else u[q] = _mm512_setzero_si512();
+        }
+        // d (and m in the next two bytes) of the chunk's blocks.
+        const __m512i dm = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, block_offsets, chunk, 1);
+        const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm));
+        __m512 mw = _mm512_setzero_ps();
+        if constexpr (L::kMin) mw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16)));
+        for (int k = 0; k < nt; ++k) {
+          const ActView a{act + (t0 + k) * layout.bytes, &layout};
+          const int8_t* xq = a.q() + c0 * 32;
+          __m512i s[8];
+          for (int q = 0; q < 8; ++q)
+            s[q] = q < npairs ? _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[q], _mm512_loadu_si512(xq + 64 * q))
+                              : _mm512_setzero_si512();
+          __m512i isum = reduce_block_pairs(s);
+          if constexpr (L::kOffsetShift >= 0)
+            isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(_mm512_loadu_si512(a.sum32() + c0), L::kOffsetShift));
+          const __m512 scale = _mm512_mul_ps(dw, _mm512_loadu_ps(a.d() + c0));
+          p[k] = _mm512_mask3_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, p[k], live);
+          if constexpr (L::kMin) p[k] = _mm512_mask3_fmadd_ps(mw, _mm512_loadu_ps(a.sx() + c0), p[k], live);
+        }
+      }
+      for (int k = 0; k < nt; ++k) y[(t0 + k) * ldy + r] = tree16(p[k]);
+    }
+  }
+}
+
+// The two paths give the same bits (canonical order), so the choice is
+// only about speed: repacking pays off from a few tokens on.
+template <DType T>
+DSEEK_TARGET_AVX512 void matmul_legacy(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
+                                       const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
+  constexpr int64_t kMinTokensForTiles = 6;
+  int64_t tiled_end = row_begin;
+  if (n_tokens >= kMinTokensForTiles) {
+    tiled_end = row_begin + (row_end - row_begin) / 16 * 16;
+    matmul_legacy_tiles<T>(w, row_begin, tiled_end, act, layout, n_tokens, y, ldy);
+  }
+  if (tiled_end < row_end) matmul_legacy_rows<T>(w, tiled_end, row_end, act, layout, n_tokens, y, ldy);
+}
+
+// ---- 256-element super-blocks ----------------------------------------------
+
+// A super-block unpacked: 4 x 64 unsigned bytes in natural order, the
+// per-lane integer scales for each of them (a lane is 4 consecutive
+// elements), and what the offset and min terms need.
+struct KUnpacked {
+  __m512i u[4];
+  __m512i lane_scale[4];
+  __m512i group_scale;  // per group (16 lanes for 16-element groups; 8 for 32)
+  __m512i group_min;    // same layout; types with a min term
+  float d, dmin;
+};
+
+// Lane scales from per-group scales: group size 32 covers 8 lanes, 16 covers 4.
+DSEEK_TARGET_AVX512 inline void spread_scales(KUnpacked& k, int group) {
+  for (int i = 0; i < 4; ++i) {
+    __m512i idx;
+    if (group == 32) idx = _mm512_setr_epi32(2 * i, 2 * i, 2 * i, 2 * i, 2 * i, 2 * i, 2 * i, 2 * i, 2 * i + 1, 2 * i + 1,
+                                             2 * i + 1, 2 * i + 1, 2 * i + 1, 2 * i + 1, 2 * i + 1, 2 * i + 1);
+    else idx = _mm512_setr_epi32(4 * i, 4 * i, 4 * i, 4 * i, 4 * i + 1, 4 * i + 1, 4 * i + 1, 4 * i + 1, 4 * i + 2,
+                                 4 * i + 2, 4 * i + 2, 4 * i + 2, 4 * i + 3, 4 * i + 3, 4 * i + 3, 4 * i + 3);
+    k.lane_scale[i] = _mm512_permutexvar_epi32(idx, k.group_scale);
+  }
+}
+
+DSEEK_TARGET_AVX512 inline __m512i join(__m256i lo, __m256i hi) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+DSEEK_TARGET_AVX512 inline __m256i load256(const uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+// The 8 six-bit scales and 8 six-bit mins of Q4_K / Q5_K, as 16 bytes
+// (scales then mins).
+DSEEK_TARGET_AVX512 inline __m128i q4k_scales_mins(const uint8_t* s) {
+  uint32_t a[3];
+  std::memcpy(a, s, 12);
+  const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
+  uint32_t out[4];
+  out[0] = a[0] & m6;                                   // scales 0-3
+  out[1] = (a[2] & m4) | (((a[0] >> 6) & m2) << 4);     // scales 4-7
+  out[2] = a[1] & m6;                                   // mins 0-3
+  out[3] = ((a[2] >> 4) & m4) | (((a[1] >> 6) & m2) << 4);  // mins 4-7
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(out));
+}
+
+template <DType T>
+struct KQuant;
+
+template <>
+struct KQuant<DType::Q4_K> {
+  static constexpr int kBytes = 144, kGroup = 32, kOffset = 0;
+  static constexpr bool kMin = true;
+  DSEEK_TARGET_AVX512 static void unpack(const uint8_t* b, KUnpacked& k) {
+    const __m256i m = _mm256_set1_epi8(0x0F);
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = load256(b + 16 + 32 * c);
+      k.u[c] = join(_mm256_and_si256(q, m), _mm256_and_si256(_mm256_srli_epi16(q, 4), m));
+    }
+    const __m512i sm = _mm512_cvtepu8_epi32(q4k_scales_mins(b + 4));
+    k.group_scale = sm;                                        // lanes 0-7
+    k.group_min = _mm512_permutexvar_epi32(_mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0), sm);
+    k.d = half_at(b);
+    k.dmin = half_at(b + 2);
+  }
+};
+
+template <>
+struct KQuant<DType::Q5_K> {
+  static constexpr int kBytes = 176, kGroup = 32, kOffset = 0;
+  static constexpr bool kMin = true;
+  DSEEK_TARGET_AVX512 static void unpack(const uint8_t* b, KUnpacked& k) {
+    const __m256i m = _mm256_set1_epi8(0x0F);
+    const __m512i qh = _mm512_broadcast_i64x4(load256(b + 16));
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = load256(b + 48 + 32 * c);
+      const __m512i u = join(_mm256_and_si256(q, m), _mm256_and_si256(_mm256_srli_epi16(q, 4), m));
+      // Sub-block 2c takes bit 2c of qh[l], sub-block 2c + 1 bit 2c + 1.
+      const __m512i bits = join(_mm256_set1_epi8(static_cast<char>(1 << (2 * c))),
+                                _mm256_set1_epi8(static_cast<char>(1 << (2 * c + 1))));
+      k.u[c] = _mm512_mask_add_epi8(u, _mm512_test_epi8_mask(qh, bits), u, _mm512_set1_epi8(16));
+    }
+    const __m512i sm = _mm512_cvtepu8_epi32(q4k_scales_mins(b + 4));
+    k.group_scale = sm;
+    k.group_min = _mm512_permutexvar_epi32(_mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0), sm);
+    k.d = half_at(b);
+    k.dmin = half_at(b + 2);
+  }
+};
+
+template <>
+struct KQuant<DType::Q6_K> {
+  static constexpr int kBytes = 210, kGroup = 16, kOffset = 32;
+  static constexpr bool kMin = false;
+  DSEEK_TARGET_AVX512 static void unpack(const uint8_t* b, KUnpacked& k) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    for (int n = 0; n < 2; ++n) {
+      const __m512i ql = join(load256(b + 64 * n), load256(b + 64 * n + 32));
+      const __m512i qh = _mm512_broadcast_i64x4(load256(b + 128 + 32 * n));
+      // Elements 0-31 / 32-63 of the half: low nibbles of ql[0..32) / ql[32..64)
+      // with qh bits 0-1 / 2-3; elements 64-127 the high nibbles with bits 4-5 / 6-7.
+      const __m512i h01 = _mm512_and_si512(
+          _mm512_sllv_epi16(qh, join(_mm256_set1_epi16(4), _mm256_set1_epi16(2))), m30);
+      const __m512i h23 = _mm512_and_si512(
+          _mm512_srlv_epi16(qh, join(_mm256_set1_epi16(0), _mm256_set1_epi16(2))), m30);
+      k.u[2 * n] = _mm512_or_si512(_mm512_and_si512(ql, m4), h01);
+      k.u[2 * n + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4), h23);
+    }
+    k.group_scale = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 192)));
+    k.d = half_at(b + 208);
+    k.dmin = 0.0f;
+  }
+};
+
+// Q2_K / Q3_K: two-bit values; element 128n + 32j + l is bits 2j..2j+1 of qs[32n + l].
+DSEEK_TARGET_AVX512 inline void two_bit_values(const uint8_t* qs, __m512i u[4]) {
+  const __m512i m3 = _mm512_set1_epi8(3);
+  for (int n = 0; n < 2; ++n) {
+    const __m512i q = _mm512_broadcast_i64x4(load256(qs + 32 * n));
+    u[2 * n] = _mm512_and_si512(_mm512_srlv_epi16(q, join(_mm256_set1_epi16(0), _mm256_set1_epi16(2))), m3);
+    u[2 * n + 1] = _mm512_and_si512(_mm512_srlv_epi16(q, join(_mm256_set1_epi16(4), _mm256_set1_epi16(6))), m3);
+  }
+}
+
+template <>
+struct KQuant<DType::Q2_K> {
+  static constexpr int kBytes = 84, kGroup = 16, kOffset = 0;
+  static constexpr bool kMin = true;
+  DSEEK_TARGET_AVX512 static void unpack(const uint8_t* b, KUnpacked& k) {
+    two_bit_values(b + 16, k.u);
+    const __m512i s = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
+    k.group_scale = _mm512_and_si512(s, _mm512_set1_epi32(0xF));
+    k.group_min = _mm512_srli_epi32(s, 4);
+    k.d = half_at(b + 80);
+    k.dmin = half_at(b + 82);
+  }
+};
+
+template <>
+struct KQuant<DType::Q3_K> {
+  static constexpr int kBytes = 110, kGroup = 16, kOffset = 4;
+  static constexpr bool kMin = false;
+  DSEEK_TARGET_AVX512 static void unpack(const uint8_t* b, KUnpacked& k) {
+    two_bit_values(b + 32, k.u);
+    // The third bit of element 128n + 32j + l is bit 4n + j of hmask[l]: adds 4.
+    const __m512i hm = _mm512_broadcast_i64x4(load256(b));
+    for (int i = 0; i < 4; ++i) {
+      const int j0 = 2 * i;  // bits j0 (lower half) and j0 + 1 (upper half) of the hmask bytes
+      const __m512i bits = join(_mm256_set1_epi8(static_cast<char>(1 << j0)), _mm256_set1_epi8(static_cast<char>(1 << (j0 + 1))));
+      k.u[i] = _mm512_mask_add_epi8(k.u[i], _mm512_test_epi8_mask(hm, bits), k.u[i], _mm512_set1_epi8(4));
+    }
+    // 16 six-bit scales (+32): low nibbles in bytes 0-7, top two bits in bytes 8-11.
+    uint32_t a[3];
+    std::memcpy(a, b + 96, 12);
+    const uint32_t m4 = 0x0f0f0f0f, m2 = 0x03030303;
+    uint32_t s[4];
+    s[0] = (a[0] & m4) | ((a[2] & m2) << 4);
+    s[1] = (a[1] & m4) | (((a[2] >> 2) & m2) << 4);
+    s[2] = ((a[0] >> 4) & m4) | (((a[2] >> 4) & m2) << 4);
+    s[3] = ((a[1] >> 4) & m4) | (((a[2] >> 6) & m2) << 4);
+    k.group_scale = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))),
+                                     _mm512_set1_epi32(32));
+    k.d = half_at(b + 108);
+    k.dmin = 0.0f;
+  }
+};
+
+template <DType T>
+DSEEK_TARGET_AVX512 void matmul_kquant(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
+                                       const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
+  using K = KQuant<T>;
+  const int64_t nsb = w.cols() / 256;
+  const int64_t stride = w.row_stride_bytes();
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* row = w.data + r * stride;
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenTile) {
+      const int nt = static_cast<int>(std::min<int64_t>(kTokenTile, n_tokens - t0));
+      alignas(64) float p[kTokenTile][16] = {};
+      for (int64_t sb = 0; sb < nsb; ++sb) {
+        KUnpacked k;
+        K::unpack(row + sb * K::kBytes, k);
+        spread_scales(k, K::kGroup);
+        for (int t = 0; t < nt; ++t) {
+          const ActView a{act + (t0 + t) * layout.bytes, &layout};
+          const int8_t* xq = a.q() + sb * 256;
+          __m512i acc = _mm512_setzero_si512();
+          for (int i = 0; i < 4; ++i) {
+            const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), k.u[i], _mm512_loadu_si512(xq + 64 * i));
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(dot, k.lane_scale[i]));
+          }
+          int32_t isum = hsum_epi32(acc);
+          int32_t imin = 0;
+          if constexpr (K::kGroup == 16) {
+            const __m512i xs = _mm512_loadu_si512(a.sum16() + 16 * sb);
+            if constexpr (K::kOffset != 0) isum -= K::kOffset * hsum_epi32(_mm512_mullo_epi32(k.group_scale, xs));
+            if constexpr (K::kMin) imin = hsum_epi32(_mm512_mullo_epi32(k.group_min, xs));
+          } else if constexpr (K::kMin) {
+            const __m512i xs = _mm512_zextsi256_si512(load256(reinterpret_cast<const uint8_t*>(a.sum32() + 8 * sb)));
+            imin = hsum_epi32(_mm512_mullo_epi32(k.group_min, xs));
+          }
+          const float dx = a.d()[sb];
+          float& acc_f = p[t][sb % 16];
+          acc_f = std::fma(static_cast<float>(isum), k.d * dx, acc_f);
+          if constexpr (K::kMin) acc_f = std::fma(static_cast<float>(imin), -(k.dmin * dx), acc_f);
+        }
+      }
+      for (int t = 0; t < nt; ++t) y[(t0 + t) * ldy + r] = kernels::tree16(p[t]);
+    }
+  }
+}
+
+}  // namespace
+
+void fill_int8_matmul(KernelTable& table) {
+  auto set = [&](DType t, MatmulActFn fn) {
+    table.matmul_act[static_cast<int>(t)] = fn;
+    table.act_format[static_cast<int>(t)] = int8_act_format(t);
+  };
+  set(DType::Q8_0, matmul_legacy<DType::Q8_0>);
+  set(DType::Q4_0, matmul_legacy<DType::Q4_0>);
+  set(DType::Q4_1, matmul_legacy<DType::Q4_1>);
+  set(DType::Q5_0, matmul_legacy<DType::Q5_0>);
+  set(DType::Q5_1, matmul_legacy<DType::Q5_1>);
+  set(DType::Q2_K, matmul_kquant<DType::Q2_K>);
+  set(DType::Q3_K, matmul_kquant<DType::Q3_K>);
+  set(DType::Q4_K, matmul_kquant<DType::Q4_K>);
+  set(DType::Q5_K, matmul_kquant<DType::Q5_K>);
+  set(DType::Q6_K, matmul_kquant<DType::Q6_K>);
+}
+
+}  // namespace dseek::kernels::avx512
