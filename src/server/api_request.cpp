@@ -224,6 +224,9 @@ std::optional<ApiError> parse_messages(const json& body, const RequestLimits& li
   if (it->empty()) return value_error("messages", "must hold at least one message");
   if (it->size() > limits.max_messages)
     return value_error("messages", "at most " + std::to_string(limits.max_messages) + " messages");
+  size_t last_user = 0;
+  for (size_t i = 0; i < it->size(); ++i)
+    if ((*it)[i].is_object() && (*it)[i].value("role", json()) == "user") last_user = i;
   for (size_t i = 0; i < it->size(); ++i) {
     const json& m = (*it)[i];
     const std::string p = "messages[" + std::to_string(i) + "]";
@@ -235,10 +238,14 @@ std::optional<ApiError> parse_messages(const json& body, const RequestLimits& li
     if (f.error) return f.error;
     if (msg.role != "system" && msg.role != "user" && msg.role != "assistant" && msg.role != "tool")
       return value_error(p + ".role", "must be system, user, assistant or tool");
-    // DeepSeek refuses chain-of-thought sent back: it is shown, never re-read.
-    if (auto rc = m.find("reasoning_content"); rc != m.end() && !rc->is_null() && !(rc->is_string() && rc->empty()))
+    // DeepSeek refuses chain-of-thought of earlier turns sent back: it is
+    // shown, never re-read. Within the current turn (after the last user
+    // message: a tool-call loop) its thinking-mode API takes it back, and so
+    // does dseek, which leaves it out of the prompt all the same.
+    if (auto rc = m.find("reasoning_content"); rc != m.end() && !rc->is_null() && !(rc->is_string() && rc->empty()) &&
+                                               i < last_user)
       return format_error(p + ".reasoning_content",
-                          "reasoning_content is output only; remove it from the messages you send back");
+                          "reasoning_content of earlier turns is output only; remove it from the messages you send back");
     if (auto c = m.find("content"); c != m.end()) {
       if (auto e = parse_content(*c, p + ".content", msg.content)) return e;
     }

@@ -57,6 +57,8 @@ TEST(ApiRequest, Tools) {
   r = chat_ok(R"({"model":"m",)" + kMsgs + "," + tools + R"(,"tool_choice":{"type":"function","function":{"name":"b"}}})");
   EXPECT_EQ(r.tool_choice, ToolChoice::kNamed);
   EXPECT_EQ(r.tool_choice_name, "b");
+  // Reasoning sent back within the current turn's tool loop is accepted (DeepSeek's thinking mode).
+  chat_ok(R"({"model":"m","messages":[{"role":"user","content":"q"},{"role":"assistant","content":"","reasoning_content":"r","tool_calls":[{"id":"c","type":"function","function":{"name":"b","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":"1"}]})");
   r = chat_ok(R"({"model":"m","messages":[{"role":"user","content":"q"},{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"b","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":"42"}],)" + tools + R"(,"tool_choice":"required"})");
   EXPECT_EQ(r.tool_choice, ToolChoice::kRequired);
   EXPECT_TRUE(r.messages[1].tool_calls.is_array());
