@@ -24,11 +24,12 @@ namespace fs = std::filesystem;
 
 // Identifies the weights for the disk cache without reading them all: the
 // config, and each weight file's name, size and first and last 64 KiB.
-uint64_t model_fingerprint(const std::string& folder, const std::string& mla) {
+uint64_t model_fingerprint(const std::string& model, const std::string& mla) {
   uint64_t h = fnv1a(mla);
   std::vector<fs::path> files;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(folder, ec))
+  if (fs::is_regular_file(model, ec)) files.push_back(model);  // a GGUF file
+  for (const auto& e : fs::directory_iterator(model, ec))
     if (e.path().extension() == ".safetensors" || e.path().filename() == "config.json") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   std::vector<char> buf(64 * 1024);
@@ -58,6 +59,7 @@ void register_serve(CLI::App& app, int& exit_code) {
     std::string host = "127.0.0.1";
     int port = 8080;
     std::string api_key_file;
+    std::string tokenizer;
     std::string model_name;
     bool log_content = false;
     bool quiet = false;
@@ -77,6 +79,8 @@ void register_serve(CLI::App& app, int& exit_code) {
   cmd->add_option("--host", o->host, "address to listen on (default 127.0.0.1; others need --api-key-file)");
   cmd->add_option("--port", o->port, "port (default 8080; 0: any free port)")->check(CLI::Range(0, 65535));
   cmd->add_option("--api-key-file", o->api_key_file, "file with one API key per line; requests must send one");
+  cmd->add_option("--tokenizer", o->tokenizer,
+                  "folder with tokenizer.json and tokenizer_config.json (default: MODEL; needed for a .gguf MODEL)");
   cmd->add_option("--model-name", o->model_name, "the model id /v1/models lists (default: the folder's name)");
   cmd->add_flag("--log-content", o->log_content, "write prompts and answers to the log (never by default)");
   cmd->add_flag("--quiet", o->quiet, "no line per request in the log");
@@ -125,7 +129,13 @@ void register_serve(CLI::App& app, int& exit_code) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
-    auto text = server::load_hf_text_model(o->model.model_path);
+    const std::string text_folder = o->tokenizer.empty() ? o->model.model_path : o->tokenizer;
+    if (!fs::is_directory(text_folder)) {
+      exit_code = report(Error{text_folder + ": the tokenizer and chat template are read from a model folder; "
+                               "for a GGUF file, name the folder with --tokenizer"});
+      return;
+    }
+    auto text = server::load_hf_text_model(text_folder);
     if (!text) {
       exit_code = report(text.error());
       return;
@@ -176,7 +186,7 @@ void register_serve(CLI::App& app, int& exit_code) {
     ao.limits.max_tokens = o->max_tokens;
     ao.limits.default_max_tokens = std::min<int64_t>(4096, o->max_tokens);
     ao.limits.max_messages = static_cast<size_t>(o->max_messages);
-    ao.model_id = o->model_name.empty() ? fs::path(o->model.model_path).filename().string() : o->model_name;
+    ao.model_id = o->model_name.empty() ? fs::path(o->model.model_path).stem().string() : o->model_name;
     if (ao.model_id.empty()) ao.model_id = fs::path(o->model.model_path).parent_path().filename().string();
     ao.log_content = o->log_content;
     ao.log_requests = !o->quiet;

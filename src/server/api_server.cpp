@@ -298,7 +298,7 @@ int ApiServer::chat(const HttpRequest& r, ResponseWriter& w, const Caller& calle
   g.assembler.tool_calls_begin = g.tools_offered ? tool_format_.calls_begin : -1;
   g.assembler.logprobs = req.logprobs;
   if (req.json_object) {
-    g.constraint = OutputConstraint::json_object(vocab_, g.request.stop_tokens);
+    g.constraint = OutputConstraint::json_object(vocab_, g.request.stop_tokens, req.max_tokens);
   } else if (forced_tools) {
     std::vector<std::string> names;
     if (req.tool_choice == ToolChoice::kNamed)
@@ -306,7 +306,7 @@ int ApiServer::chat(const HttpRequest& r, ResponseWriter& w, const Caller& calle
     else
       for (const ToolSpec& t : req.tools) names.push_back(t.name);
     g.constraint = OutputConstraint::tool_calls(vocab_, g.request.stop_tokens, tool_format_, names,
-                                                req.tool_choice == ToolChoice::kNamed ? 1 : 8);
+                                                req.tool_choice == ToolChoice::kNamed ? 1 : 8, req.max_tokens);
   }
   if (options_.log_content) outcome.prompt_text = prompt.text;
   return run(g, w, caller, outcome, cors);
@@ -471,8 +471,11 @@ int ApiServer::run(Generation& g, ResponseWriter& w, const Caller& caller, Outco
   }
 
   // Why it ended, in the API's words.
+  // A constrained answer that max_tokens made close early is complete JSON
+  // but not what the model would have written: "length" says so.
   std::string finish_reason = "stop";
-  if (finished.finish == FinishReason::kLength) finish_reason = "length";
+  const bool cut = finished.finish == FinishReason::kLength || (g.constraint && g.constraint->forced());
+  if (cut) finish_reason = "length";
   if (finished.finish == FinishReason::kError || (finished.finish == FinishReason::kCancelled && !stop_hit)) {
     outcome.note = "generation failed: " + finished.error;
     const ApiError err{finished.finish == FinishReason::kError ? 500 : 503,
@@ -488,12 +491,12 @@ int ApiServer::run(Generation& g, ResponseWriter& w, const Caller& caller, Outco
 
   json tool_calls = nullptr;
   if (assembler.in_tool_calls()) {
-    if (auto calls = parse_tool_calls(assembler.tool_text()); calls && finished.finish != FinishReason::kLength) {
+    if (auto calls = parse_tool_calls(assembler.tool_text())) {
       tool_calls = json::array();
       for (size_t i = 0; i < calls->size(); ++i)
         tool_calls.push_back({{"index", i}, {"id", random_id("call_")}, {"type", "function"},
                               {"function", {{"name", (*calls)[i].name}, {"arguments", (*calls)[i].arguments}}}});
-      finish_reason = "tool_calls";
+      if (!cut) finish_reason = "tool_calls";
     } else {
       // Not a complete block (cut by max_tokens): shown as the text it is.
       OutputDelta d;

@@ -23,6 +23,36 @@ uint64_t JsonAutomaton::hash() const {
   return fnv1a(bytes, sizeof bytes, fnv1a(&stack_, sizeof stack_));
 }
 
+int JsonAutomaton::distance() const {
+  const int closers = depth_;
+  switch (mode_) {
+    case Mode::kDone: return 0;
+    case Mode::kStart: return 2;                 // {}
+    case Mode::kValue: return 1 + closers;       // 0
+    case Mode::kArrayFirst:
+    case Mode::kObjectFirst:
+    case Mode::kAfterValue: return closers;
+    case Mode::kObjectKey: return 4 + closers;   // "":0
+    case Mode::kColon: return 2 + closers;       // :0
+    case Mode::kLiteral: return static_cast<int>(kLiterals[phase_].size()) - count_ + closers;
+    case Mode::kNumber: {
+      const bool can_end = phase_ == kZero || phase_ == kInt || phase_ == kFrac || phase_ == kExpDigits;
+      return (can_end ? 0 : 1) + closers;
+    }
+    case Mode::kString: {
+      int pending = utf8_left_;
+      // Bytes that finish an escape in progress (see feed_string for the states).
+      if (escape_ == 1) pending = 1;
+      else if (escape_ == 2) pending = 4;
+      else if (escape_ == 3 || escape_ == 4) pending = 3;  // 4: after 'D', 0..7 is the short way
+      else if (escape_ == 5 || escape_ == 6) pending = 7 - escape_;
+      else if (escape_ >= 7) pending = 15 - escape_;
+      return pending + 1 + (key_ ? 2 : 0) + closers;  // the quote, then :0 after a key
+    }
+  }
+  return closers;
+}
+
 bool JsonAutomaton::feed(std::string_view bytes) {
   for (char c : bytes)
     if (!feed(static_cast<uint8_t>(c))) return false;

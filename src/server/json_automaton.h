@@ -38,6 +38,10 @@ class JsonAutomaton {
   bool complete() const { return mode_ == Mode::kDone; }
   // Container nesting right now.
   int depth() const { return depth_; }
+  // The fewest bytes that complete the document from here (closing the
+  // string, escape or number in progress, then every open container). The
+  // token masker uses it to finish the document before max_tokens runs out.
+  int distance() const;
 
   bool operator==(const JsonAutomaton&) const = default;
   uint64_t hash() const;

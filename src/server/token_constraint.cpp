@@ -39,6 +39,7 @@ VocabIndex::VocabIndex(const TextModel& text) : vocab_size_(text.vocab_size()) {
       node = child;
     }
     ends.emplace_back(node, id);
+    max_token_bytes_ = std::max(max_token_bytes_, bytes.size());
   }
   std::sort(ends.begin(), ends.end());
   token_ids_.reserve(ends.size());
@@ -64,26 +65,28 @@ ToolCallFormat ToolCallFormat::from(const TextModel& text, bool v3_fenced) {
 
 // ---- OutputConstraint -------------------------------------------------------
 
-OutputConstraint::OutputConstraint(std::shared_ptr<const VocabIndex> vocab, std::vector<int32_t> end_tokens)
-    : vocab_(std::move(vocab)), end_tokens_(std::move(end_tokens)) {
+OutputConstraint::OutputConstraint(std::shared_ptr<const VocabIndex> vocab, std::vector<int32_t> end_tokens,
+                                   int64_t max_tokens)
+    : vocab_(std::move(vocab)), end_tokens_(std::move(end_tokens)), max_tokens_(max_tokens) {
   is_end_.assign(static_cast<size_t>(vocab_->vocab_size()), false);
   for (int32_t t : end_tokens_)
     if (t >= 0 && t < vocab_->vocab_size()) is_end_[static_cast<size_t>(t)] = true;
 }
 
 std::unique_ptr<OutputConstraint> OutputConstraint::json_object(std::shared_ptr<const VocabIndex> vocab,
-                                                                std::vector<int32_t> end_tokens) {
-  std::unique_ptr<OutputConstraint> c(new OutputConstraint(std::move(vocab), std::move(end_tokens)));
+                                                                std::vector<int32_t> end_tokens, int64_t max_tokens) {
+  std::unique_ptr<OutputConstraint> c(new OutputConstraint(std::move(vocab), std::move(end_tokens), max_tokens));
   c->items_.emplace_back(ItemKind::kJson);
-  c->enter(c->state_, 0);
+  c->finish_setup();
   return c;
 }
 
 std::unique_ptr<OutputConstraint> OutputConstraint::tool_calls(std::shared_ptr<const VocabIndex> vocab,
                                                                std::vector<int32_t> end_tokens,
                                                                const ToolCallFormat& f,
-                                                               const std::vector<std::string>& names, int max_calls) {
-  std::unique_ptr<OutputConstraint> c(new OutputConstraint(std::move(vocab), std::move(end_tokens)));
+                                                               const std::vector<std::string>& names, int max_calls,
+                                                               int64_t max_tokens) {
+  std::unique_ptr<OutputConstraint> c(new OutputConstraint(std::move(vocab), std::move(end_tokens), max_tokens));
   auto& items = c->items_;
   items.emplace_back(ItemKind::kControl, f.calls_begin);
   if (f.v3_fenced) {
@@ -126,8 +129,57 @@ std::unique_ptr<OutputConstraint> OutputConstraint::tool_calls(std::shared_ptr<c
     }
     c->names_[node].terminal = true;
   }
-  c->enter(c->state_, 0);
+  c->finish_setup();
   return c;
+}
+
+// Distances to the end: for every name-trie node the shortest way to a whole
+// name, and for every item the cost of the items after it.
+void OutputConstraint::finish_setup() {
+  name_left_.assign(names_.size(), 1 << 20);
+  for (bool changed = true; changed;) {  // tiny tries: relax until stable
+    changed = false;
+    for (size_t n = 0; n < names_.size(); ++n) {
+      int best = names_[n].terminal ? 0 : name_left_[n];
+      for (const auto& [byte, child] : names_[n].children) best = std::min(best, name_left_[child] + 1);
+      if (best < name_left_[n]) {
+        name_left_[n] = best;
+        changed = true;
+      }
+    }
+  }
+  auto cost = [&](const Item& it) -> int64_t {
+    switch (it.kind) {
+      case ItemKind::kControl: return 1;
+      case ItemKind::kLiteral: return static_cast<int64_t>(it.literal.size());
+      case ItemKind::kName: return names_.empty() ? 0 : name_left_[0];
+      case ItemKind::kJson: return 2;  // {}
+      case ItemKind::kAfterCall: return 1;  // <｜tool▁calls▁end｜>
+    }
+    return 0;
+  };
+  after_.assign(items_.size(), 0);
+  int64_t total = 1;  // the end token
+  for (size_t i = items_.size(); i-- > 0;) {
+    after_[i] = total;
+    // The separator item only comes between calls, never on the way to the end.
+    if (!(i == call_start_ && call_start_ > 0 && items_[i].kind == ItemKind::kLiteral)) total += cost(items_[i]);
+  }
+  enter(state_, 0);
+}
+
+int64_t OutputConstraint::distance(const State& s) const {
+  if (s.ended) return 0;
+  const Item& it = items_[s.item];
+  int64_t here = 0;
+  switch (it.kind) {
+    case ItemKind::kControl: here = 1; break;
+    case ItemKind::kLiteral: here = static_cast<int64_t>(it.literal.size()) - s.pos; break;
+    case ItemKind::kName: here = name_left_[s.pos]; break;
+    case ItemKind::kJson: here = s.json.distance(); break;
+    case ItemKind::kAfterCall: here = 1; break;
+  }
+  return here + after_[s.item];
 }
 
 // Moves to `item`, skipping the separator before the first call; past the
@@ -225,7 +277,7 @@ uint64_t OutputConstraint::state_hash(const State& s) const {
   return fnv1a(head, sizeof head, s.json.hash());
 }
 
-void OutputConstraint::compute_mask(const State& s, std::vector<uint64_t>& bits) const {
+void OutputConstraint::compute_mask(const State& s, int64_t limit, std::vector<uint64_t>& bits) const {
   const auto& nodes = vocab_->nodes();
   const auto& ids = vocab_->token_ids();
   bits.assign((static_cast<size_t>(vocab_->vocab_size()) + 63) / 64, 0);
@@ -234,10 +286,11 @@ void OutputConstraint::compute_mask(const State& s, std::vector<uint64_t>& bits)
     for (int32_t t : end_tokens_) set(t);
     return;
   }
+  auto fits = [&](const State& after) { return limit < 0 || distance(after) <= limit; };
   for (int32_t id : vocab_->control_tokens()) {
     if (is_end_[static_cast<size_t>(id)]) continue;
     State c = s;
-    if (accept_control(c, id)) set(id);
+    if (accept_control(c, id) && fits(c)) set(id);
   }
   // Depth-first over the trie; each level holds the state after its byte.
   struct Frame {
@@ -256,7 +309,8 @@ void OutputConstraint::compute_mask(const State& s, std::vector<uint64_t>& bits)
     f.child = nodes[node].next_sibling;
     State c = f.state;
     if (!accept_byte(c, nodes[node].byte)) continue;
-    for (uint32_t i = 0; i < nodes[node].n_tokens; ++i) set(ids[nodes[node].first_token + i]);
+    if (nodes[node].n_tokens > 0 && fits(c))
+      for (uint32_t i = 0; i < nodes[node].n_tokens; ++i) set(ids[nodes[node].first_token + i]);
     if (nodes[node].first_child != 0) stack.push_back({nodes[node].first_child, c});
   }
 }
@@ -265,12 +319,32 @@ void OutputConstraint::apply(std::span<float> logits, std::span<const int32_t> o
   for (; consumed_ < output.size(); ++consumed_)
     if (!accept_token(state_, output[consumed_])) broken_ = true;
 
+  // Tokens left after this one, and the most the output may then still need.
+  // One token adds at most its bytes to the distance, or (starting another
+  // tool call) a whole call, which is less than the distance from the start;
+  // farther from the budget than that no token can break it, and masks are
+  // cached by state.
+  const int64_t left = max_tokens_ - static_cast<int64_t>(output.size()) - 1;
+  const int64_t needed = distance(state_);
+  if (left + 1 <= needed) forced_ = true;
+  const int64_t jump = static_cast<int64_t>(vocab_->max_token_bytes()) + after_[0] + 2;
+  const bool budget = left < needed + jump;
+  const int64_t limit = budget ? std::max(left, needed - 1) : -1;
   const uint64_t key = state_hash(state_);
   const std::vector<uint64_t>* bits = nullptr;
-  if (auto it = cache_.find(key); it != cache_.end() && it->second.state == state_) {
+  if (auto it = cache_.find(key); !budget && it != cache_.end() && it->second.state == state_) {
     bits = &it->second.bits;
+  } else if (budget) {
+    compute_mask(state_, limit, scratch_);
+    bool any = false;
+    for (uint64_t w : scratch_) any = any || w != 0;
+    if (!any) {
+      broken_ = true;
+      for (int32_t t : end_tokens_) scratch_[static_cast<size_t>(t) >> 6] |= uint64_t{1} << (t & 63);
+    }
+    bits = &scratch_;
   } else {
-    compute_mask(state_, scratch_);
+    compute_mask(state_, -1, scratch_);
     bool any = false;
     for (uint64_t w : scratch_) any = any || w != 0;
     if (!any) {  // a dead end: end the answer rather than draw from nothing
@@ -293,7 +367,7 @@ std::vector<bool> OutputConstraint::allowed_after(std::span<const int32_t> outpu
   for (int32_t t : output)
     if (!accept_token(s, t)) return std::vector<bool>(static_cast<size_t>(vocab_->vocab_size()), false);
   std::vector<uint64_t> bits;
-  compute_mask(s, bits);
+  compute_mask(s, -1, bits);
   std::vector<bool> out(static_cast<size_t>(vocab_->vocab_size()));
   for (size_t i = 0; i < out.size(); ++i) out[i] = (bits[i >> 6] >> (i & 63)) & 1;
   return out;

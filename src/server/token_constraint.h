@@ -45,6 +45,7 @@ class VocabIndex {
   };
   const std::vector<Node>& nodes() const { return nodes_; }  // nodes_[0] is the root
   const std::vector<int32_t>& token_ids() const { return token_ids_; }
+  size_t max_token_bytes() const { return max_token_bytes_; }
 
  private:
   int32_t vocab_size_ = 0;
@@ -53,6 +54,7 @@ class VocabIndex {
   std::vector<int32_t> control_;
   std::vector<bool> is_control_;
   std::vector<std::string> bytes_;
+  size_t max_token_bytes_ = 0;
 };
 
 // DeepSeek's tool-call token format. V3/R1:
@@ -68,16 +70,24 @@ struct ToolCallFormat {
   static ToolCallFormat from(const TextModel& text, bool v3_fenced);
 };
 
+// Besides the grammar, the masker keeps the answer finishable within
+// max_tokens: a token is allowed only if the output can still be completed
+// (closing strings and brackets, the call's fixed tokens, the end token) in
+// the tokens left. Single-byte tokens exist for every byte, so a complete
+// answer always fits when max_tokens allows the shortest one at all. When
+// the budget forced the model to close early, forced() says so and the API
+// reports finish_reason "length".
 class OutputConstraint {
  public:
   // end_tokens: the tokens that end the answer (EOS, ...): allowed only once
   // the output is complete, and then the only ones allowed.
   static std::unique_ptr<OutputConstraint> json_object(std::shared_ptr<const VocabIndex> vocab,
-                                                       std::vector<int32_t> end_tokens);
+                                                       std::vector<int32_t> end_tokens, int64_t max_tokens);
   // names: the functions that may be called; max_calls >= 1.
   static std::unique_ptr<OutputConstraint> tool_calls(std::shared_ptr<const VocabIndex> vocab,
                                                       std::vector<int32_t> end_tokens, const ToolCallFormat& format,
-                                                      const std::vector<std::string>& names, int max_calls);
+                                                      const std::vector<std::string>& names, int max_calls,
+                                                      int64_t max_tokens);
 
   // The scheduler's hook: brings the state up to date with `output` and
   // masks the logits. Runs on the engine thread.
@@ -86,6 +96,8 @@ class OutputConstraint {
   // The allowed tokens after `output` as a bitmap (vocab bits), for tests.
   std::vector<bool> allowed_after(std::span<const int32_t> output);
   bool complete() const { return state_.ended; }
+  // The tokens left were only just enough, so the model was made to close.
+  bool forced() const { return forced_; }
   // A token the grammar refused was drawn anyway, or no token was allowed:
   // the constraint gave up (never expected; reported as an error).
   bool broken() const { return broken_; }
@@ -112,13 +124,18 @@ class OutputConstraint {
     bool terminal = false;
   };
 
-  OutputConstraint(std::shared_ptr<const VocabIndex> vocab, std::vector<int32_t> end_tokens);
+  OutputConstraint(std::shared_ptr<const VocabIndex> vocab, std::vector<int32_t> end_tokens, int64_t max_tokens);
   bool accept_byte(State& s, uint8_t b) const;
   bool accept_control(State& s, int32_t id) const;
   bool accept_token(State& s, int32_t id) const;
   void enter(State& s, uint16_t item) const;
-  void compute_mask(const State& s, std::vector<uint64_t>& bits) const;
+  // limit < 0: no budget; else tokens are allowed only if the output can
+  // still be completed in at most `limit` more tokens after them.
+  void compute_mask(const State& s, int64_t limit, std::vector<uint64_t>& bits) const;
   uint64_t state_hash(const State& s) const;
+  // The fewest tokens (bytes, at one byte per token) that complete the output, the end token included.
+  int64_t distance(const State& s) const;
+  void finish_setup();
 
   std::shared_ptr<const VocabIndex> vocab_;
   std::vector<int32_t> end_tokens_;
@@ -127,7 +144,11 @@ class OutputConstraint {
   uint8_t max_calls_ = 1;
   int32_t calls_end_ = -1;
   std::vector<NameNode> names_;  // trie of function names, names_[0] the root
+  std::vector<int> name_left_;   // by name-trie node: fewest bytes to a whole name
+  std::vector<int64_t> after_;   // by item: fewest tokens for the items after it, the end token included
   std::vector<bool> is_end_;     // by token id
+  int64_t max_tokens_ = 0;
+  bool forced_ = false;
 
   State state_;
   size_t consumed_ = 0;  // output tokens already fed

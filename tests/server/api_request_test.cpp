@@ -82,7 +82,7 @@ TEST(ApiRequest, RefusalsNameTheParameter) {
       {R"({"model":1,)" + kMsgs + "}", 400, "model"},
       {R"({"model":"m","messages":[{"role":"wizard","content":"x"}]})", 422, "messages[0].role"},
       {R"({"model":"m","messages":[{"role":"user"}]})", 400, "messages[0].content"},
-      {R"({"model":"m","messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b","reasoning_content":"c"}]})", 400, "messages[1].reasoning_content"},
+      {R"({"model":"m","messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b","reasoning_content":"c"},{"role":"user","content":"d"}]})", 400, "messages[1].reasoning_content"},
       {R"({"model":"m","messages":[{"role":"assistant","content":"a","prefix":true},{"role":"user","content":"b"}]})", 422, "messages[0].prefix"},
       {R"({"model":"m","messages":[{"role":"user","content":[{"type":"image_url"}]}]})", 422, "messages[0].content[0].type"},
       {R"({"model":"m",)" + kMsgs + R"(,"temperature":2.5})", 422, "temperature"},

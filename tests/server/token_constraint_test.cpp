@@ -20,6 +20,7 @@ namespace dseek::server {
 namespace {
 
 using testing::FakeTextModel;
+constexpr int64_t kNoBudget = int64_t{1} << 40;
 
 std::string text_of(const TextModel& t, const std::vector<int32_t>& ids) {
   std::string s;
@@ -60,11 +61,11 @@ TEST(TokenConstraint, MaskEqualsBruteForceOverTheVocabulary) {
   auto vocab = std::make_shared<VocabIndex>(text);
   std::mt19937 rng(7);
   for (int walk = 0; walk < 40; ++walk) {
-    auto c = OutputConstraint::json_object(vocab, {text.eos_id()});
+    auto c = OutputConstraint::json_object(vocab, {text.eos_id()}, kNoBudget);
     bool ended = false;
     const std::vector<int32_t> prefix = random_walk(*c, rng, text.vocab_size(), text.eos_id(), 1 + walk, ended);
     if (ended) continue;
-    auto fresh = OutputConstraint::json_object(vocab, {text.eos_id()});
+    auto fresh = OutputConstraint::json_object(vocab, {text.eos_id()}, kNoBudget);
     const std::vector<bool> allowed = fresh->allowed_after(prefix);
     JsonAutomaton base(true);
     ASSERT_TRUE(base.feed(text_of(text, prefix)));
@@ -90,7 +91,7 @@ TEST(TokenConstraint, JsonModeOutputAlwaysParses) {
   std::mt19937 rng(11);
   int finished = 0;
   for (int walk = 0; walk < 300; ++walk) {
-    auto c = OutputConstraint::json_object(vocab, {text.eos_id()});
+    auto c = OutputConstraint::json_object(vocab, {text.eos_id()}, kNoBudget);
     bool ended = false;
     const std::vector<int32_t> out = random_walk(*c, rng, text.vocab_size(), text.eos_id(), 400, ended);
     EXPECT_FALSE(c->broken());
@@ -115,7 +116,7 @@ TEST(TokenConstraint, ToolCallsFollowDeepSeeksFormatWithOfferedNames) {
     std::mt19937 rng(13);
     int finished = 0;
     for (int walk = 0; walk < 200; ++walk) {
-      auto c = OutputConstraint::tool_calls(vocab, {text.eos_id()}, format, names, 3);
+      auto c = OutputConstraint::tool_calls(vocab, {text.eos_id()}, format, names, 3, kNoBudget);
       bool ended = false;
       const std::vector<int32_t> out = random_walk(*c, rng, text.vocab_size(), text.eos_id(), 600, ended);
       EXPECT_FALSE(c->broken());
@@ -140,7 +141,7 @@ TEST(TokenConstraint, NamedToolAllowsOnlyThatNameAndOneCall) {
   FakeTextModel text;
   auto vocab = std::make_shared<VocabIndex>(text);
   const ToolCallFormat f = ToolCallFormat::from(text, true);
-  auto c = OutputConstraint::tool_calls(vocab, {text.eos_id()}, f, {"get"}, 1);
+  auto c = OutputConstraint::tool_calls(vocab, {text.eos_id()}, f, {"get"}, 1, kNoBudget);
   std::vector<int32_t> out = {f.calls_begin, f.call_begin};
   auto enc = [&](std::string_view s) {
     auto ids = text.encode(s, false).value();
@@ -163,6 +164,69 @@ TEST(TokenConstraint, NamedToolAllowsOnlyThatNameAndOneCall) {
   out.push_back(f.calls_end);
   a = c->allowed_after(out);
   for (int32_t id = 0; id < text.vocab_size(); ++id) EXPECT_EQ(a[static_cast<size_t>(id)], id == text.eos_id());
+}
+
+TEST(TokenConstraint, MaxTokensIsNeverTooFewToFinish) {
+  // With any budget at least the shortest answer, every random walk ends
+  // complete within it: JSON that parses, tool calls that read back.
+  FakeTextModel text;
+  auto vocab = std::make_shared<VocabIndex>(text);
+  const ToolCallFormat f = ToolCallFormat::from(text, true);
+  std::mt19937 rng(17);
+  for (int walk = 0; walk < 120; ++walk) {
+    const int64_t budget = 3 + walk % 40;  // "{}" + EOS is 3
+    auto c = OutputConstraint::json_object(vocab, {text.eos_id()}, budget);
+    bool ended = false;
+    std::vector<int32_t> out = random_walk(*c, rng, text.vocab_size(), text.eos_id(), static_cast<int>(budget), ended);
+    ASSERT_TRUE(ended) << "budget " << budget << ": " << text_of(text, out);
+    ASSERT_LE(static_cast<int64_t>(out.size()) + 1, budget);
+    ASSERT_TRUE(nlohmann::json::accept(text_of(text, out))) << text_of(text, out);
+    EXPECT_FALSE(c->broken());
+  }
+  int forced = 0;
+  for (int walk = 0; walk < 60; ++walk) {
+    const int64_t budget = 40 + walk;  // the shortest call is about 30 tokens
+    auto c = OutputConstraint::tool_calls(vocab, {text.eos_id()}, f, {"get_weather", "get"}, 4, budget);
+    bool ended = false;
+    std::vector<int32_t> out = random_walk(*c, rng, text.vocab_size(), text.eos_id(), static_cast<int>(budget), ended);
+    ASSERT_TRUE(ended) << "budget " << budget;
+    ASSERT_TRUE(parse_tool_calls(text_of(text, out)).has_value()) << text_of(text, out);
+    forced += c->forced();
+  }
+  EXPECT_GT(forced, 0) << "small budgets make the model close";
+}
+
+TEST(TokenConstraint, DistanceIsAchievableOneByteAtATime) {
+  // From every prefix of these documents, some byte brings the JSON
+  // recognizer one step closer, and following such bytes completes it in
+  // exactly distance() bytes, with a document nlohmann parses.
+  const std::vector<std::string> docs = {
+      R"({"a": [1, -2.5e-3, true, {"b": "x\u00e9\ud83d\ude00y"}], "c": null, "d": "é"})",
+      R"({"key": {"nested": [[], {}, "s", 0.5E+2, false]}})"};
+  for (const std::string& doc : docs)
+    for (size_t cut = 0; cut < doc.size(); ++cut) {
+      JsonAutomaton a(true);
+      ASSERT_TRUE(a.feed(std::string_view(doc).substr(0, cut)));
+      std::string text = doc.substr(0, cut);
+      int steps = 0;
+      const int start = a.distance();
+      while (!a.complete()) {
+        const int d = a.distance();
+        bool moved = false;
+        for (int b = 0; b < 256 && !moved; ++b) {
+          JsonAutomaton next = a;
+          if (next.feed(static_cast<uint8_t>(b)) && next.distance() == d - 1) {
+            a = next;
+            text.push_back(static_cast<char>(b));
+            moved = true;
+          }
+        }
+        ASSERT_TRUE(moved) << "stuck after '" << text << "'";
+        ++steps;
+      }
+      EXPECT_EQ(steps, start) << doc.substr(0, cut);
+      EXPECT_TRUE(nlohmann::json::accept(text)) << text;
+    }
 }
 
 }  // namespace

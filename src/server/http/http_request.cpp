@@ -289,17 +289,19 @@ HttpRequestReader::State HttpRequestReader::read(std::string& buffer) {
         }
       }
     }
+    // Too large: 414 when the request line alone is, else 431.
+    auto too_large = [&] {
+      const size_t first_nl = buffer.find('\n');
+      if (first_nl == std::string::npos || first_nl > limits_.max_target_bytes + 32)
+        return fail(414, "request line too long");
+      return fail(431, "request head too large");
+    };
     if (end == 0) {
       scan_ = i;
-      if (buffer.size() > limits_.max_head_bytes) {
-        const size_t first_nl = buffer.find('\n');
-        if (first_nl == std::string::npos || first_nl > limits_.max_target_bytes + 32)
-          return fail(414, "request line too long");
-        return fail(431, "request head too large");
-      }
+      if (buffer.size() > limits_.max_head_bytes) return too_large();
       return State::kNeedMore;
     }
-    if (end > limits_.max_head_bytes) return fail(431, "request head too large");
+    if (end > limits_.max_head_bytes) return too_large();
     const std::string head = buffer.substr(0, end);
     buffer.erase(0, end);
     if (parse_head(head) == State::kError) return State::kError;

