@@ -11,6 +11,7 @@ const char* ApiError::type() const {
   switch (status) {
     case 401: return "authentication_error";
     case 402: return "insufficient_balance_error";
+    case 403: return "permission_error";
     case 404: return "not_found_error";
     case 429: return "rate_limit_error";
     case 500: return "server_error";
@@ -150,6 +151,7 @@ void parse_sampling(Fields& f, const json& body, const RequestLimits& limits, Sa
   out.max_tokens = limits.default_max_tokens;
   f.integer("max_tokens", out.max_tokens, 1, limits.max_tokens);
   if (!f.get("max_tokens")) f.integer("max_completion_tokens", out.max_tokens, 1, limits.max_tokens);
+  out.max_tokens_set = f.get("max_tokens") || f.get("max_completion_tokens");
   f.number("temperature", out.temperature, 0, 2);
   f.number("top_p", out.top_p, 0, 1);
   f.number("frequency_penalty", out.frequency_penalty, -2, 2);

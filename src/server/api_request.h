@@ -48,6 +48,7 @@ struct SamplingFields {
   bool stream = false;
   bool include_usage = false;        // stream_options.include_usage
   int64_t max_tokens = 0;            // filled with the default when absent
+  bool max_tokens_set = false;       // the request named it (else it shrinks to fit the context)
   double temperature = 1.0;
   double top_p = 1.0;
   double frequency_penalty = 0.0;

@@ -136,6 +136,15 @@ HttpHeaders ApiServer::cors_headers(const HttpRequest& r) const {
   return {};
 }
 
+// max_tokens as asked, or, when the request did not name it, the default cut
+// to what the context leaves (a long prompt is not refused for a limit the
+// client never set).
+int64_t ApiServer::fit_max_tokens(const SamplingFields& r, size_t prompt_tokens) const {
+  if (r.max_tokens_set) return r.max_tokens;
+  const int64_t left = scheduler_.options().max_context - static_cast<int64_t>(prompt_tokens);
+  return std::max<int64_t>(1, std::min(r.max_tokens, left));
+}
+
 std::optional<ApiError> ApiServer::check_model(const std::string& name) const {
   if (name == options_.model_id || name == "deepseek-chat" || name == "deepseek-reasoner") return std::nullopt;
   return ApiError{422, "model: unknown model '" + name + "'; this server serves '" + options_.model_id +
@@ -172,8 +181,33 @@ void ApiServer::handle(const HttpRequest& r, ResponseWriter& w) {
   std::fflush(stderr);
 }
 
+// Without API keys the server trusts whoever can reach it, which must then
+// be this machine only. A web page can still aim a browser at 127.0.0.1 under
+// a domain of its own (DNS rebinding); the Host header then names that
+// domain, and such requests are refused.
+bool ApiServer::host_allowed(const HttpRequest& r) const {
+  if (!keys_.empty()) return true;
+  const std::string* host = r.header("host");
+  if (!host) return true;  // HTTP/1.0 without Host: not a browser
+  std::string name = *host;
+  if (!name.empty() && name.front() == '[') {
+    name = name.substr(0, name.find(']') == std::string::npos ? name.size() : name.find(']') + 1);
+  } else if (const size_t colon = name.rfind(':'); colon != std::string::npos) {
+    name = name.substr(0, colon);
+  }
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (name == "localhost" || (name.size() > 10 && name.ends_with(".localhost")) || name == "[::1]") return true;
+  if (name == options_.http.host) return true;
+  return name.rfind("127.", 0) == 0 && is_loopback_host(name);
+}
+
 int ApiServer::route(const HttpRequest& r, ResponseWriter& w, Outcome& outcome, const HttpHeaders& cors) {
   const std::string& p = r.path;
+  if (!host_allowed(r)) {
+    outcome.route = "other";
+    return send_error(w, ApiError{403, "Host not allowed: without API keys this server answers only requests "
+                                       "addressed to localhost"}, cors);
+  }
   const bool is_chat = p == "/v1/chat/completions" || p == "/chat/completions" || p == "/beta/chat/completions";
   const bool is_completion = p == "/v1/completions" || p == "/completions" || p == "/beta/completions";
   const bool is_models = p == "/v1/models" || p == "/models";
@@ -283,7 +317,7 @@ int ApiServer::chat(const HttpRequest& r, ResponseWriter& w, const Caller& calle
   g.model = req.model;
   g.tools_offered = !req.tools.empty() && req.tool_choice != ToolChoice::kNone;
   g.request.prompt = std::move(prompt.tokens);
-  g.request.max_new_tokens = req.max_tokens;
+  g.request.max_new_tokens = fit_max_tokens(req, g.request.prompt.size());
   g.request.sampling.temperature = req.temperature;
   g.request.sampling.top_p = req.top_p > 0 ? req.top_p : 1e-9;
   g.request.sampling.frequency_penalty = req.frequency_penalty;
@@ -298,7 +332,7 @@ int ApiServer::chat(const HttpRequest& r, ResponseWriter& w, const Caller& calle
   g.assembler.tool_calls_begin = g.tools_offered ? tool_format_.calls_begin : -1;
   g.assembler.logprobs = req.logprobs;
   if (req.json_object) {
-    g.constraint = OutputConstraint::json_object(vocab_, g.request.stop_tokens, req.max_tokens);
+    g.constraint = OutputConstraint::json_object(vocab_, g.request.stop_tokens, g.request.max_new_tokens);
   } else if (forced_tools) {
     std::vector<std::string> names;
     if (req.tool_choice == ToolChoice::kNamed)
@@ -306,7 +340,7 @@ int ApiServer::chat(const HttpRequest& r, ResponseWriter& w, const Caller& calle
     else
       for (const ToolSpec& t : req.tools) names.push_back(t.name);
     g.constraint = OutputConstraint::tool_calls(vocab_, g.request.stop_tokens, tool_format_, names,
-                                                req.tool_choice == ToolChoice::kNamed ? 1 : 8, req.max_tokens);
+                                                req.tool_choice == ToolChoice::kNamed ? 1 : 8, g.request.max_new_tokens);
   }
   if (options_.log_content) outcome.prompt_text = prompt.text;
   return run(g, w, caller, outcome, cors);
@@ -334,7 +368,7 @@ int ApiServer::completion(const HttpRequest& r, ResponseWriter& w, const Caller&
   g.echo = req.echo;
   g.echo_text = req.prompt;
   g.request.prompt = std::move(prompt.tokens);
-  g.request.max_new_tokens = req.max_tokens;
+  g.request.max_new_tokens = fit_max_tokens(req, g.request.prompt.size());
   g.request.sampling.temperature = req.temperature;
   g.request.sampling.top_p = req.top_p > 0 ? req.top_p : 1e-9;
   g.request.sampling.frequency_penalty = req.frequency_penalty;

@@ -67,7 +67,9 @@ class ApiServer {
   int run(Generation& g, ResponseWriter& writer, const Caller& caller, Outcome& outcome, const HttpHeaders& cors);
   int send_error(ResponseWriter& writer, const ApiError& error, const HttpHeaders& cors, HttpHeaders extra = {});
   std::optional<ApiError> check_model(const std::string& name) const;
+  int64_t fit_max_tokens(const SamplingFields& request, size_t prompt_tokens) const;
   HttpHeaders cors_headers(const HttpRequest& request) const;
+  bool host_allowed(const HttpRequest& request) const;
 
   Scheduler& scheduler_;
   const TextModel& text_;

@@ -127,6 +127,17 @@ TEST(ApiServer, ChatShapeAndUsage) {
   EXPECT_EQ(models.status, 200);
   EXPECT_EQ(json::parse(models.body)["data"][0]["id"], "tiny");
   EXPECT_EQ(c.request("GET", "/health").status, 200);
+  // Without keys, only requests addressed to this machine (no DNS rebinding).
+  for (const char* host : {"127.0.0.1:8080", "[::1]:1", "app.localhost", "LOCALHOST"}) {
+    HttpClient h(st.port());
+    h.send_raw(std::string("GET /health HTTP/1.1\r\nHost: ") + host + "\r\n\r\n");
+    EXPECT_EQ(h.read_response().status, 200) << host;
+  }
+  for (const char* host : {"evil.example", "evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example"}) {
+    HttpClient h(st.port());
+    h.send_raw(std::string("GET /health HTTP/1.1\r\nHost: ") + host + "\r\n\r\n");
+    EXPECT_EQ(h.read_response().status, 403) << host;
+  }
 }
 
 TEST(ApiServer, StreamingEqualsNotStreamingAndBatchedEqualsAlone) {
@@ -297,6 +308,8 @@ TEST(ApiServer, ErrorCodes) {
   expect_error(post(st.port(), "/v1/chat/completions", chat_body("x", {{"temperature", 3}}), {auth}), 422);
   expect_error(post(st.port(), "/v1/chat/completions", chat_body("x", {{"model", "gpt-4"}}), {auth}), 422);
   expect_error(post(st.port(), "/v1/chat/completions", chat_body("x", {{"max_tokens", 8000}}), {auth}), 422);
+  // Without max_tokens the default (4096) shrinks to the 512-token context instead.
+  EXPECT_EQ(post(st.port(), "/v1/chat/completions", chat_body("x", {{"temperature", 0}, {"stop", "e"}}), {auth}).status, 200);
   auto ok = post(st.port(), "/v1/chat/completions", chat_body("x", {{"max_tokens", 2}}), {auth});
   EXPECT_EQ(ok.status, 200);
 }

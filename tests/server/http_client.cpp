@@ -125,7 +125,7 @@ HttpResponse HttpClient::read_response(std::chrono::milliseconds timeout) {
 
 HttpResponse HttpClient::request(const std::string& method, const std::string& path, const std::string& body,
                                  const std::vector<std::string>& headers) {
-  std::string raw = method + " " + path + " HTTP/1.1\r\nHost: test\r\n";
+  std::string raw = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n";
   for (const std::string& h : headers) raw += h + "\r\n";
   if (!body.empty() || method == "POST")
     raw += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";

@@ -375,15 +375,22 @@ test("/metrics in Prometheus text format, /health", async () => {
   assert.equal((await fetch(`${keyed.url}/metrics`)).status, 401);
 });
 
+test("without keys, requests addressed to another host are refused (DNS rebinding)", async () => {
+  const evil = await rawRequest(chat.port, "GET /v1/models HTTP/1.1\r\nHost: attacker.example:8080\r\nConnection: close\r\n\r\n");
+  assert.equal(evil.status, 403);
+  const local = await rawRequest(chat.port, "GET /v1/models HTTP/1.1\r\nHost: localhost:8080\r\nConnection: close\r\n\r\n");
+  assert.equal(local.status, 200);
+});
+
 test("CORS is off unless configured", async () => {
-  const r = await rawRequest(chat.port, "OPTIONS /v1/chat/completions HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
+  const r = await rawRequest(chat.port, "OPTIONS /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
   assert.ok(!/access-control-allow-origin/i.test(r.text), r.text);
   const withCors = await startServer(m.chat, ["--cors-origin", "http://app.example"]);
   try {
-    const ok = await rawRequest(withCors.port, "OPTIONS /v1/chat/completions HTTP/1.1\r\nHost: x\r\nOrigin: http://app.example\r\nConnection: close\r\n\r\n");
+    const ok = await rawRequest(withCors.port, "OPTIONS /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nOrigin: http://app.example\r\nConnection: close\r\n\r\n");
     assert.equal(ok.status, 204);
     assert.match(ok.text, /Access-Control-Allow-Origin: http:\/\/app\.example/);
-    const other = await rawRequest(withCors.port, "GET /health HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\nConnection: close\r\n\r\n");
+    const other = await rawRequest(withCors.port, "GET /health HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example\r\nConnection: close\r\n\r\n");
     assert.ok(!/access-control-allow-origin/i.test(other.text));
   } finally {
     assert.equal((await withCors.stop()).code, 0);

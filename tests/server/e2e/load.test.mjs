@@ -72,7 +72,7 @@ test("200 concurrent clients against a queue of 16: all answered, none hung", { 
 // Hostile requests: [name, bytes, expected status (0: the connection just closes), options].
 function hostileCases() {
   const post = (body, { path = "/v1/chat/completions", headers = "", length = Buffer.byteLength(body) } = {}) =>
-    Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\nConnection: close\r\n${headers}\r\n`), Buffer.isBuffer(body) ? body : Buffer.from(body)]);
+    Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\nConnection: close\r\n${headers}\r\n`), Buffer.isBuffer(body) ? body : Buffer.from(body)]);
   const cases = [
     ["bad JSON", () => post("{\"model\": \"deepseek-chat\", \"messages\": [" + "x".repeat(Math.floor(Math.random() * 50))), 400],
     ["not an object", () => post("[1,2,3]"), 400],
@@ -98,19 +98,19 @@ function hostileCases() {
     ["oversized Content-Length", () => post("{}", { length: 10_000_000 }), 413],
     ["truncated body", () => post("{\"model\":\"deepseek-chat\"", { length: 500 }), 408],
     ["truncated body, client hangs up", () => post("{\"model\":", { length: 500 }), 0, { halfClose: true }],
-    ["smuggling: CL + TE", () => Buffer.from("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), 400],
-    ["two lengths", () => Buffer.from("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"), 400],
-    ["bad chunk", () => Buffer.from("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), 400],
-    ["oversized header", () => Buffer.from(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(9000)}\r\n\r\n`), 431],
+    ["smuggling: CL + TE", () => Buffer.from("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), 400],
+    ["two lengths", () => Buffer.from("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"), 400],
+    ["bad chunk", () => Buffer.from("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), 400],
+    ["oversized header", () => Buffer.from(`GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: ${"a".repeat(9000)}\r\n\r\n`), 431],
     ["many headers", () => Buffer.from(`GET /health HTTP/1.1\r\n${Array.from({ length: 100 }, (_, i) => `X-${i}: v`).join("\r\n")}\r\n\r\n`), 431],
-    ["long URL", () => Buffer.from(`GET /${"a".repeat(9000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 414],
+    ["long URL", () => Buffer.from(`GET /${"a".repeat(9000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`), 414],
     ["bad request line", () => Buffer.from("HELLO\r\n\r\n"), 400],
     ["HTTP/2 preface", () => Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 400],
     ["NUL in header", () => Buffer.from("GET /health HTTP/1.1\r\nX: a\0b\r\n\r\n"), 400],
     ["folded header", () => Buffer.from("GET /health HTTP/1.1\r\nX: a\r\n b\r\n\r\n"), 400],
     ["binary garbage", () => Buffer.from(Array.from({ length: 200 }, () => Math.floor(Math.random() * 256)).map((b) => (b === 10 ? 11 : b))).toString("latin1") + "\r\n\r\n", 400],
-    ["wrong method", () => Buffer.from("DELETE /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n"), 405],
-    ["unknown path", () => Buffer.from("GET /admin HTTP/1.1\r\nHost: x\r\n\r\n"), 404],
+    ["wrong method", () => Buffer.from("DELETE /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n\r\n"), 405],
+    ["unknown path", () => Buffer.from("GET /admin HTTP/1.1\r\nHost: localhost\r\n\r\n"), 404],
     ["unknown model", () => post(chatBody("hi", { model: "gpt-5" })), 422],
     ["reasoning_content sent back", () => post(JSON.stringify({ model: "deepseek-chat", messages: [{ role: "user", content: "a" }, { role: "assistant", content: "b", reasoning_content: "c" }, { role: "user", content: "d" }] })), 400],
     ["tool_choice without tools", () => post(chatBody("hi", { tool_choice: "required" })), 422],
