@@ -35,6 +35,7 @@ class HfTextModel : public TextModel {
   }
   std::string_view token_bytes(int32_t id) const override { return tokenizer_.token_bytes(id); }
   bool is_control(int32_t id) const override { return added_.count(id) > 0; }
+  bool is_special(int32_t id) const override { return tokenizer_.is_special(id); }
   std::optional<int32_t> control_id(std::string_view text) const override {
     auto id = tokenizer_.token_to_id(text);
     if (id && added_.count(*id)) return id;

@@ -118,7 +118,7 @@ OutputDelta OutputAssembler::add(const GenerationEvent& e) {
     out.logprobs.push_back(std::move(t));
   }
   if (stops_.stopped()) return out;
-  const std::string_view bytes = text_.token_bytes(e.token);
+  const std::string_view bytes = text_.is_special(e.token) ? std::string_view() : text_.token_bytes(e.token);
   if (in_tool_calls_) {
     tool_text_.append(bytes);
     return out;

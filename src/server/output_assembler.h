@@ -2,7 +2,8 @@
 // way whether it is streamed or not (so both give identical text): token
 // bytes -> whole UTF-8 characters (a token may end inside one) -> stop
 // strings (text after a stop string is never shown) -> reasoning / content
-// split for reasoning models. From the tool-calls token on, output is held
+// split for reasoning models. Special tokens (BOS, padding, placeholders)
+// add no text, as with Hugging Face's skip_special_tokens. From the tool-calls token on, output is held
 // as a tool-call block and parsed at the end. Log-probabilities are reported
 // per token, with each token's text and bytes.
 #pragma once

@@ -32,6 +32,10 @@ class TextModel {
   // constrained decoding treats them as atoms, never as their bytes.
   virtual bool is_control(int32_t id) const = 0;
 
+  // Added tokens marked special (BOS, EOS, padding, placeholders): left out
+  // of answer text, as Hugging Face's decode(skip_special_tokens) does.
+  virtual bool is_special(int32_t id) const = 0;
+
   // The id of a control token by its text.
   virtual std::optional<int32_t> control_id(std::string_view text) const = 0;
 

@@ -27,6 +27,7 @@ class FakeTextModel : public server::TextModel {
   Result<std::vector<int32_t>> encode(std::string_view text, bool allow_control) const override;
   std::string_view token_bytes(int32_t id) const override;
   bool is_control(int32_t id) const override;
+  bool is_special(int32_t id) const override { return id == bos_ || id == eos_; }
   std::optional<int32_t> control_id(std::string_view text) const override;
   int32_t vocab_size() const override { return options_.vocab_size; }
   int32_t bos_id() const override { return bos_; }

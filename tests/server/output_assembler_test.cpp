@@ -70,6 +70,12 @@ TEST(OutputAssembler, CharactersSplitAcrossTokensComeOutWhole) {
   EXPECT_EQ(c.content, "\xEF\xBF\xBDx");
 }
 
+TEST(OutputAssembler, SpecialTokensAddNoText) {
+  FakeTextModel t;
+  OutputAssembler a(t, AssemblerOptions{});
+  EXPECT_EQ(run(a, {word(t, "hello"), t.bos_id(), word(t, " world")}).content, "hello world");
+}
+
 TEST(OutputAssembler, StopStringsCutAcrossTokens) {
   FakeTextModel t;
   AssemblerOptions o;
