@@ -1,11 +1,16 @@
 // A random-weight model with DeepSeek-V2-Lite's architecture (MLA with
-// q_proj, kv_lora_rank 512, 64 routed experts of which 6 per token, 2 shared,
-// first layer dense, softmax gating) at a reduced width and depth, in bf16,
-// with DeepSeek-V3's tokenizer (so its vocabulary is 129280), for the serving
+// kv_lora_rank 512, 64 routed experts of which 6 per token, 2 shared, first
+// layer dense, softmax gating) at a reduced width and depth, in bf16, with
+// DeepSeek-V3's tokenizer (so its vocabulary is 129280), for the serving
 // benchmark. Not for quality: the weights are noise.
 //
+// One difference from V2-Lite: the query goes through a low-rank q_a/q_b
+// projection (q_lora_rank, as in V2 and V3) instead of q_proj, because
+// llama.cpp takes a deepseek2 model for V2-Lite (no q-LoRA) only when it has
+// exactly 27 layers. --q-lora-rank 0 gives V2-Lite's q_proj.
+//
 // Usage: node bench/make_bench_model.mjs OUT_DIR [--hidden 1024] [--layers 8]
-//        [--moe-inter 704] [--inter 5472]
+//        [--moe-inter 704] [--inter 5472] [--q-lora-rank 384]
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -22,6 +27,7 @@ const opt = (name, def) => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 const H = opt("--hidden", 1024), LAYERS = opt("--layers", 8), MOE_INTER = opt("--moe-inter", 704), INTER = opt("--inter", 5472);
+const Q_LORA = opt("--q-lora-rank", 384);
 const HEADS = 16, NOPE = 128, ROPE = 64, VDIM = 128, KV_LORA = 512, EXPERTS = 64, TOPK = 6, SHARED = 2, VOCAB = 129280;
 
 const config = {
@@ -29,7 +35,7 @@ const config = {
   intermediate_size: INTER, moe_intermediate_size: MOE_INTER, num_hidden_layers: LAYERS, first_k_dense_replace: 1,
   moe_layer_freq: 1, num_attention_heads: HEADS, num_key_value_heads: HEADS, n_routed_experts: EXPERTS,
   n_shared_experts: SHARED, num_experts_per_tok: TOPK, n_group: 1, topk_group: 1, topk_method: "greedy",
-  scoring_func: "softmax", norm_topk_prob: false, routed_scaling_factor: 1.0, q_lora_rank: null,
+  scoring_func: "softmax", norm_topk_prob: false, routed_scaling_factor: 1.0, q_lora_rank: Q_LORA || null,
   kv_lora_rank: KV_LORA, qk_nope_head_dim: NOPE, qk_rope_head_dim: ROPE, v_head_dim: VDIM, hidden_act: "silu",
   rms_norm_eps: 1e-6, rope_theta: 10000, rope_scaling: null, max_position_embeddings: 8192,
   tie_word_embeddings: false, bos_token_id: 0, eos_token_id: 1, torch_dtype: "bfloat16",
@@ -40,7 +46,13 @@ const tensors = [["model.embed_tokens.weight", [VOCAB, H], 1]];
 for (let l = 0; l < LAYERS; ++l) {
   const p = `model.layers.${l}`;
   tensors.push([`${p}.input_layernorm.weight`, [H], 0], [`${p}.post_attention_layernorm.weight`, [H], 0]);
-  tensors.push([`${p}.self_attn.q_proj.weight`, [HEADS * (NOPE + ROPE), H], 0.02]);
+  if (Q_LORA) {
+    tensors.push([`${p}.self_attn.q_a_proj.weight`, [Q_LORA, H], 0.02]);
+    tensors.push([`${p}.self_attn.q_a_layernorm.weight`, [Q_LORA], 0]);
+    tensors.push([`${p}.self_attn.q_b_proj.weight`, [HEADS * (NOPE + ROPE), Q_LORA], 0.02]);
+  } else {
+    tensors.push([`${p}.self_attn.q_proj.weight`, [HEADS * (NOPE + ROPE), H], 0.02]);
+  }
   tensors.push([`${p}.self_attn.kv_a_proj_with_mqa.weight`, [KV_LORA + ROPE, H], 0.02]);
   tensors.push([`${p}.self_attn.kv_a_layernorm.weight`, [KV_LORA], 0]);
   tensors.push([`${p}.self_attn.kv_b_proj.weight`, [HEADS * (NOPE + VDIM), KV_LORA], 0.02]);
