@@ -146,6 +146,8 @@ void Scheduler::loop() {
     }
     step(active);
     std::erase_if(active, [](const std::unique_ptr<Sequence>& s) { return s->done; });
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.active = static_cast<int64_t>(active.size());  // finished ones are gone now, not at the next admission
   }
   for (auto& s : active) finish(*s, FinishReason::kCancelled, "the server is shutting down");
   std::lock_guard<std::mutex> lock(mutex_);
