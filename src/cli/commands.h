@@ -9,5 +9,6 @@ namespace dseek::cli {
 void register_info(CLI::App& app, int& exit_code);
 void register_logits(CLI::App& app, int& exit_code);
 void register_generate(CLI::App& app, int& exit_code);
+void register_train(CLI::App& app, int& exit_code);
 
 }  // namespace dseek::cli
