@@ -27,6 +27,28 @@ Status KvCache::reserve(int64_t n_total) {
   return ok_status();
 }
 
+void KvCache::export_rows(int64_t begin, int64_t n, float* out) const {
+  DSEEK_CHECK(begin >= 0 && begin + n <= n_tokens_);
+  for (const Layer& layer : layers_) {
+    std::copy_n(layer.k.data() + begin * shape_.k_width, n * shape_.k_width, out);
+    out += n * shape_.k_width;
+    std::copy_n(layer.v.data() + begin * shape_.v_width, n * shape_.v_width, out);
+    out += n * shape_.v_width;
+  }
+}
+
+Status KvCache::import_rows(int64_t n, const float* rows) {
+  DSEEK_TRY(reserve(n_tokens_ + n));
+  for (Layer& layer : layers_) {
+    std::copy_n(rows, n * shape_.k_width, layer.k.data() + n_tokens_ * shape_.k_width);
+    rows += n * shape_.k_width;
+    std::copy_n(rows, n * shape_.v_width, layer.v.data() + n_tokens_ * shape_.v_width);
+    rows += n * shape_.v_width;
+  }
+  n_tokens_ += n;
+  return ok_status();
+}
+
 void KvCache::commit(int64_t n) {
   DSEEK_CHECK(n_tokens_ + n <= capacity_);
   n_tokens_ += n;

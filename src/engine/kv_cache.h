@@ -35,6 +35,13 @@ class KvCache {
   // Forgets everything from position n on (e.g. to reuse a shared prefix).
   void truncate(int64_t n);
 
+  // Rows of positions [begin, begin + n) of every layer, layer by layer (k
+  // then v): the unit the prefix cache stores. floats_per_token() each.
+  int64_t floats_per_token() const { return shape_.n_layers * (shape_.k_width + shape_.v_width); }
+  void export_rows(int64_t begin, int64_t n, float* out) const;
+  // Writes rows for positions [n_tokens, n_tokens + n) and commits them.
+  Status import_rows(int64_t n, const float* rows);
+
   float* k(int64_t layer, int64_t pos) { return layers_[layer].k.data() + pos * shape_.k_width; }
   float* v(int64_t layer, int64_t pos) { return layers_[layer].v.data() + pos * shape_.v_width; }
 

@@ -55,6 +55,10 @@ using SoftmaxFn = void (*)(float* x, int64_t n);
 // out[i] = silu(gate[i]) * up[i]
 using SiluMulFn = void (*)(const float* gate, const float* up, int64_t n, float* out);
 
+// Indices of the k largest of x[0..n), largest first; ties: lowest index
+// first. Entries equal to -inf are never chosen ahead of finite ones.
+using TopKFn = void (*)(const float* x, int64_t n, int64_t k, int32_t* out);
+
 enum class RopeStyle {
   kInterleaved,  // rotate adjacent pairs (2i, 2i+1): DeepSeek's checkpoints
   kHalfSplit,    // rotate (i, i + d/2) ("rotate_half", NeoX): HF llama/qwen2
@@ -71,6 +75,7 @@ struct KernelTable {
   SoftmaxFn softmax = nullptr;
   SiluMulFn silu_mul = nullptr;
   RopeFn rope = nullptr;
+  TopKFn topk = nullptr;
 };
 
 const KernelTable& reference_table();

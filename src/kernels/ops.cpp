@@ -50,6 +50,8 @@ void rope(float* x, int64_t n_pairs, const float* cos, const float* sin, kernels
   table().rope(x, n_pairs, cos, sin, style);
 }
 
+void topk(const float* x, int64_t n, int64_t k, int32_t* out) { table().topk(x, n, k, out); }
+
 }  // namespace dseek::ops
 
 #include "kernels/reference/row_decode.h"

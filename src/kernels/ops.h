@@ -29,6 +29,8 @@ void rmsnorm(const float* x, const float* weight, int64_t n_rows, int64_t n, flo
 void softmax(float* x, int64_t n);
 void silu_mul(const float* gate, const float* up, int64_t n, float* out);
 void rope(float* x, int64_t n_pairs, const float* cos, const float* sin, kernels::RopeStyle style);
+// Indices of the k largest values, largest first, ties to the lowest index.
+void topk(const float* x, int64_t n, int64_t k, int32_t* out);
 
 }  // namespace dseek::ops
 

@@ -1,9 +1,10 @@
 #include "model/moe_gate.h"
 
+#include "kernels/ops.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 
 namespace dseek {
 
@@ -50,21 +51,16 @@ void route_token(const MoeConfig& cfg, const float* logits, const float* bias, i
         s.group_score[g] = best + second;
       }
     }
-    s.order.resize(static_cast<size_t>(cfg.n_group));
-    std::iota(s.order.begin(), s.order.end(), 0);
-    std::stable_sort(s.order.begin(), s.order.end(),
-                     [&](int32_t a, int32_t b) { return s.group_score[a] > s.group_score[b]; });
-    for (int64_t rank = cfg.topk_group; rank < cfg.n_group; ++rank) {
-      const int64_t g = s.order[rank];
-      std::fill(s.choice.begin() + g * per_group, s.choice.begin() + (g + 1) * per_group, kExcluded);
-    }
+    s.order.resize(static_cast<size_t>(cfg.topk_group));
+    ops::topk(s.group_score.data(), cfg.n_group, cfg.topk_group, s.order.data());
+    std::vector<bool> kept(static_cast<size_t>(cfg.n_group), false);
+    for (int32_t g : s.order) kept[g] = true;
+    for (int64_t g = 0; g < cfg.n_group; ++g)
+      if (!kept[g]) std::fill(s.choice.begin() + g * per_group, s.choice.begin() + (g + 1) * per_group, kExcluded);
   }
 
-  s.order.resize(static_cast<size_t>(n));
-  std::iota(s.order.begin(), s.order.end(), 0);
-  std::partial_sort(s.order.begin(), s.order.begin() + k, s.order.end(), [&](int32_t a, int32_t b) {
-    return s.choice[a] != s.choice[b] ? s.choice[a] > s.choice[b] : a < b;
-  });
+  s.order.resize(static_cast<size_t>(k));
+  ops::topk(s.choice.data(), n, k, s.order.data());
   double total = 0.0;
   for (int64_t i = 0; i < k; ++i) {
     experts[i] = s.order[i];

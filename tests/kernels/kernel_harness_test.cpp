@@ -278,6 +278,25 @@ TEST(KernelHarness, ElementwiseEveryTableMatchesReference) {
   }
 }
 
+TEST(KernelHarness, TopKEveryTableMatchesASortedReference) {
+  std::mt19937 rng(3);
+  for (int64_t n : {1, 5, 64, 257}) {
+    std::vector<float> x = random_vector(n, rng);
+    if (n > 4) x[3] = x[1];                      // a tie: the lower index first
+    if (n > 6) x[5] = -INFINITY;                 // excluded experts
+    std::vector<int32_t> order(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) order[i] = static_cast<int32_t>(i);
+    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return x[a] > x[b]; });
+    for (int64_t k : {int64_t{1}, std::min<int64_t>(n, 4), n}) {
+      for (const KernelTable* table : tables()) {
+        std::vector<int32_t> out(static_cast<size_t>(k), -1);
+        table->topk(x.data(), n, k, out.data());
+        for (int64_t i = 0; i < k; ++i) ASSERT_EQ(out[i], order[i]) << table->name << " n=" << n << " k=" << k << " i=" << i;
+      }
+    }
+  }
+}
+
 TEST(NumericFormats, ConversionsMatchTheirDefinitions) {
   // fp8 e4m3fn: exact table values.
   EXPECT_EQ(fp8_e4m3_to_f32(0x00), 0.0f);

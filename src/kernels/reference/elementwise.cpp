@@ -1,6 +1,7 @@
 // Scalar reference element-wise kernels.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels/kernels.h"
 
@@ -29,6 +30,19 @@ void softmax_reference(float* x, int64_t n) {
 
 void silu_mul_reference(const float* gate, const float* up, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void topk_reference(const float* x, int64_t n, int64_t k, int32_t* out) {
+  // Selection by repeated scans: k is small (experts per token, top-k sampling
+  // candidates), and this is the definition the fast versions must match.
+  std::vector<bool> taken(static_cast<size_t>(n), false);
+  for (int64_t i = 0; i < k; ++i) {
+    int64_t best = -1;
+    for (int64_t j = 0; j < n; ++j)
+      if (!taken[j] && (best < 0 || x[j] > x[best])) best = j;
+    taken[best] = true;
+    out[i] = static_cast<int32_t>(best);
+  }
 }
 
 void rope_reference(float* x, int64_t n_pairs, const float* cos, const float* sin, RopeStyle style) {

@@ -10,6 +10,7 @@ void rmsnorm_reference(const float*, const float*, int64_t, float, float*);
 void softmax_reference(float*, int64_t);
 void silu_mul_reference(const float*, const float*, int64_t, float*);
 void rope_reference(float*, int64_t, const float*, const float*, RopeStyle);
+void topk_reference(const float*, int64_t, int64_t, int32_t*);
 
 void fill_reference_table(KernelTable& table) {
   table.name = "reference";
@@ -22,6 +23,7 @@ void fill_reference_table(KernelTable& table) {
   table.softmax = softmax_reference;
   table.silu_mul = silu_mul_reference;
   table.rope = rope_reference;
+  table.topk = topk_reference;
 }
 
 }  // namespace dseek::kernels
