@@ -1,4 +1,6 @@
 // dseek train pretrain --config FILE: pretraining (src/train/trainer.h).
+#include <malloc.h>
+
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -39,6 +41,11 @@ void register_pretrain(CLI::App& train, int& exit_code) {
     if (!o->out.empty()) config->out = o->out;
     if (o->steps > 0) config->steps = o->steps;
     if (o->threads >= 0) config->threads = o->threads;
+    // Every step allocates and frees the same large activation buffers: keep
+    // them in the heap instead of returning them to the system each time
+    // (which costs a page fault per 4 KiB on the next step).
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     train::TextEncoding encoding;
     train::RunOptions options;
     options.resume = o->resume;

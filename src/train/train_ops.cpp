@@ -70,21 +70,26 @@ void rope_rows(float* x, int64_t rows, int64_t seq_len, int64_t row_stride, int6
 
 namespace {
 
-// One row: returns -log softmax[target]; writes the gradient if grad != null.
+// One row: returns -log softmax[target]; writes the gradient if grad != null
+// (grad may alias logits: each exponential is computed once, kept in grad,
+// then scaled).
 double cross_entropy_row(const float* logits, int32_t target, int64_t vocab, float grad_scale, float* grad) {
   float max_logit = -INFINITY;
   for (int64_t j = 0; j < vocab; ++j) max_logit = std::max(max_logit, logits[j]);
+  const float target_logit = logits[target];
   double total = 0.0;
-  for (int64_t j = 0; j < vocab; ++j) total += std::exp(static_cast<double>(logits[j] - max_logit));
-  const double log_total = std::log(total);
-  const double loss = log_total - static_cast<double>(logits[target] - max_logit);
   if (grad) {
-    const double inv = 1.0 / total;
-    for (int64_t j = 0; j < vocab; ++j)
-      grad[j] = static_cast<float>(std::exp(static_cast<double>(logits[j] - max_logit)) * inv) * grad_scale;
+    for (int64_t j = 0; j < vocab; ++j) {
+      grad[j] = std::exp(logits[j] - max_logit);
+      total += grad[j];
+    }
+    const float scale = static_cast<float>(grad_scale / total);
+    for (int64_t j = 0; j < vocab; ++j) grad[j] *= scale;
     grad[target] -= grad_scale;
+  } else {
+    for (int64_t j = 0; j < vocab; ++j) total += std::exp(logits[j] - max_logit);
   }
-  return loss;
+  return std::log(total) - static_cast<double>(target_logit - max_logit);
 }
 
 }  // namespace
