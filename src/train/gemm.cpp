@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "kernels/cpu_features.h"
-#include "kernels/kernels.h"
 
 namespace dseek::train {
 
@@ -13,17 +12,22 @@ void gemm_reference(const GemmArgs& g, int64_t r0, int64_t r1, int64_t c0, int64
 namespace avx2 {
 void fill_gemm_table(GemmTable& table);
 }
+namespace avx512 {
+void fill_gemm_table(GemmTable& table);
+}
 
 namespace {
 
 struct Tables {
   GemmTable reference{"reference", gemm_reference};
-  GemmTable avx2;
-  bool avx2_runnable = false;
+  GemmTable avx2, avx512;
+  bool avx2_runnable = false, avx512_runnable = false;
   Tables() {
     const CpuFeatures& cpu = cpu_features();
     avx2_runnable = cpu.avx2 && cpu.fma;
+    avx512_runnable = avx2_runnable && cpu.avx512f;
     avx2::fill_gemm_table(avx2);
+    avx512::fill_gemm_table(avx512);
   }
 };
 
@@ -39,16 +43,19 @@ const GemmTable& gemm_reference_table() { return tables().reference; }
 std::vector<const GemmTable*> gemm_runnable_tables() {
   std::vector<const GemmTable*> out{&tables().reference};
   if (tables().avx2_runnable) out.push_back(&tables().avx2);
+  if (tables().avx512_runnable) out.push_back(&tables().avx512);
   return out;
 }
 
 const GemmTable& gemm_active_table() {
-  // Follows the inference kernels' choice, so DSEEK_KERNELS=reference turns
-  // both to their scalar twins.
+  // DSEEK_KERNELS names a table (reference, avx2, avx512) for these as for
+  // the inference kernels; otherwise the most capable one runs.
   static const GemmTable* chosen = [] {
-    const bool reference = std::strcmp(kernels::active_table().name, "reference") == 0;
     auto runnable = gemm_runnable_tables();
-    return reference ? runnable.front() : runnable.back();
+    if (const char* forced = std::getenv("DSEEK_KERNELS"))
+      for (const GemmTable* t : runnable)
+        if (std::strcmp(t->name, forced) == 0) return t;
+    return runnable.back();
   }();
   return *chosen;
 }

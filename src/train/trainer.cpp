@@ -206,7 +206,7 @@ Result<RunSummary> run_pretraining(const PretrainConfig& c, const TextEncoding& 
     summary.steps.push_back(rec);
     log << json{{"step", step},       {"loss", rec.loss}, {"main", rec.main},          {"mtp", rec.mtp},
                 {"balance", rec.balance}, {"lr", rec.lr},  {"grad_norm", rec.grad_norm}, {"imbalance", rec.imbalance},
-                {"seconds", seconds}}
+                {"seconds", seconds}, {"expert_counts", r.expert_counts}}
                .dump()
         << "\n";
     window_seconds += seconds;
