@@ -18,7 +18,7 @@ namespace dseek::train::packed {
 
 constexpr int64_t kKc = 256;
 constexpr int64_t kMc = 120;  // a multiple of every MR used (6, 12)
-constexpr int64_t kNc = 256;  // a multiple of every NR used (16, 32)
+constexpr int64_t kNc = 512;  // a multiple of every NR used (16, 32); a KC x NC panel is 512 KiB
 
 // Strips of kMr rows: ap[strip][p][ii], zero beyond row r1.
 template <int64_t kMr>

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "train/params.h"
+#include "util/thread_pool.h"
 
 namespace dseek::train {
 
@@ -22,8 +23,9 @@ struct AdamWSettings {
 class AdamW {
  public:
   AdamW(ParamStore& params, AdamWSettings settings);
-  // One update of every trainable tensor from its Param::grad.
-  void step(double lr);
+  // One update of every trainable tensor from its Param::grad (elements
+  // are independent, so the split over threads does not change the result).
+  void step(double lr, ThreadPool* pool = nullptr);
   int64_t steps_taken() const { return step_; }
 
   // State for checkpoints, in the order of ParamStore::all() (trainable only).
@@ -54,9 +56,10 @@ struct LrSchedule {
   double at(int64_t step) const;
 };
 
-// sqrt(sum of squared gradients) over trainable tensors, summed in double.
-double global_grad_norm(const ParamStore& params);
+// sqrt(sum of squared gradients) over trainable tensors, summed in double
+// in fixed chunks (the same sum whatever the thread count).
+double global_grad_norm(const ParamStore& params, ThreadPool* pool = nullptr);
 // Scales all gradients by min(1, max_norm / (norm + 1e-6)); returns the norm before.
-double clip_grad_norm(ParamStore& params, double max_norm);
+double clip_grad_norm(ParamStore& params, double max_norm, ThreadPool* pool = nullptr);
 
 }  // namespace dseek::train

@@ -43,14 +43,14 @@ StepResult train_step(ThreadPool& pool, TrainModel& model, AdamW& optimizer, con
     out.loss += total * inv;
   }
   for (DecoderLayer* layer : model.moe_layers()) out.expert_counts.push_back(layer->expert_counts);
-  out.grad_norm = s.grad_clip > 0.0 ? clip_grad_norm(params, s.grad_clip) : global_grad_norm(params);
+  out.grad_norm = s.grad_clip > 0.0 ? clip_grad_norm(params, s.grad_clip, &pool) : global_grad_norm(params, &pool);
   if (!std::isfinite(out.grad_norm)) {
     out.error = "step " + std::to_string(step) + ": the gradient is not finite (first in " +
                 nonfinite_gradient(params) + ")";
     return out;
   }
   out.lr = schedule.at(step);
-  optimizer.step(out.lr);
+  optimizer.step(out.lr, &pool);
   if (s.bias_update_speed != 0.0f)
     for (DecoderLayer* layer : model.moe_layers())
       if (layer->moe.bias) update_expert_bias(layer->expert_counts, s.bias_update_speed, layer->moe.bias->data());

@@ -121,7 +121,9 @@ TEST(Pretrain, ResumeContinuesTheUninterruptedCurve) {
     while (std::getline(in, line)) {
       json j = json::parse(line);
       j.erase("seconds");
-      if (j.contains("expert_counts")) EXPECT_EQ(j["expert_counts"].size(), 2u);  // layer 1 and the MTP layer
+      if (j.contains("expert_counts")) {
+        EXPECT_EQ(j["expert_counts"].size(), 2u);  // layer 1 and the MTP layer
+      }
       out += j.dump() + "\n";
     }
     return out;
