@@ -9,7 +9,7 @@
 namespace dseek::cli {
 
 void add_model_options(CLI::App& cmd, ModelOptions& options) {
-  cmd.add_option("MODEL", options.model_path, "Hugging Face model folder")->required();
+  cmd.add_option("MODEL", options.model_path, "Hugging Face model folder or .gguf file")->required();
   cmd.add_option("--threads,-t", options.threads, "threads (default: physical cores)")->check(CLI::Range(0, 1024));
   cmd.add_option("--mla", options.mla, "MLA attention path: absorbed (default) or naive")
       ->check(CLI::IsMember({"absorbed", "naive"}));

@@ -10,10 +10,12 @@
 
 namespace dseek {
 
-// MODEL is a Hugging Face folder (config.json + safetensors).
+// MODEL is a Hugging Face folder (config.json + safetensors) or a GGUF file
+// (deepseek2, llama, qwen2 as llama.cpp writes them).
 Result<std::unique_ptr<Model>> load_model(const std::string& path, const LoadOptions& options);
 
-// Reads and validates config.json of a model folder without mapping weights.
+// Reads and validates config.json of a model folder, or the metadata of a
+// GGUF file, without touching weights.
 Result<ModelConfig> load_model_config(const std::string& path);
 
 }  // namespace dseek

@@ -29,6 +29,9 @@ struct RopeScaling {
   // llama3
   double low_freq_factor = 1.0;
   double high_freq_factor = 4.0;
+  // Per-pair divisors of the base frequencies, as llama.cpp stores llama3
+  // scaling in GGUF files (rope_freqs.weight); empty when not given.
+  std::vector<double> freq_factors;
 };
 
 // Multi-head latent attention (DeepSeek-V2/V3).
@@ -84,6 +87,10 @@ struct ModelConfig {
   bool tie_word_embeddings = false;
   bool attention_bias = false;  // llama: bias on q/k/v/o
   bool qkv_bias = false;        // qwen2: bias on q/k/v only
+  // Dense families: q/k rows are stored in llama.cpp's order for adjacent-pair
+  // RoPE (convert_hf_to_gguf permutes llama's q_proj/k_proj), so rotate pairs
+  // (2i, 2i+1) instead of HF's (i, i + d/2). Same attention, other row order.
+  bool rope_adjacent_pairs = false;
 
   MlaConfig mla;
   MoeConfig moe;

@@ -29,6 +29,11 @@ struct Mla {
   Tensor kv_a_proj_with_mqa;
   std::vector<float> kv_a_layernorm;
   Tensor kv_b_proj;  // [heads * (nope + v), kv_lora]
+  // llama.cpp's split layout of kv_b_proj (GGUF attn_k_b / attn_v_b), viewed
+  // as 2-D: k_b_proj [heads * kv_lora, nope] holds W_uk transposed per head,
+  // v_b_proj [heads * v, kv_lora] holds W_uv.
+  bool split_kv_b = false;
+  Tensor k_b_proj, v_b_proj;
   Tensor o_proj;
 };
 
@@ -56,6 +61,21 @@ struct MtpModule {
   Layer layer;
 };
 
+// A per-head stack [heads, rows, cols] of a computable type, as a 2-D view
+// [heads * rows, cols] whose row ranges are the heads.
+Result<Tensor> take_head_stack(WeightStore& w, const std::string& name, int64_t heads, int64_t rows, int64_t cols) {
+  auto t = w.take(name);
+  if (!t) return t.error();
+  if (auto ok = expect_shape(t.value(), {heads, rows, cols}); !ok) return ok.error().within(w.description());
+  if (!dtype_info(t->dtype).computable || t->dtype == DType::F8_E4M3)
+    return Error{w.description() + ": tensor " + name + " has dtype " + std::string(dtype_info(t->dtype).name) +
+                 ", which is not a weight type here"};
+  Tensor flat = t.value();
+  flat.rank = 2;
+  flat.shape = {heads * rows, cols, 0, 0};
+  return flat;
+}
+
 Result<Mla> load_mla(WeightStore& w, const ModelConfig& c, const std::string& p) {
   Mla a;
   const MlaConfig& m = c.mla;
@@ -79,14 +99,24 @@ Result<Mla> load_mla(WeightStore& w, const ModelConfig& c, const std::string& p)
   if (!kva) return kva.error();
   auto kvn = take_vector(w, p + ".kv_a_layernorm.weight", m.kv_lora_rank);
   if (!kvn) return kvn.error();
-  auto kvb = take_matrix(w, c, p + ".kv_b_proj", c.num_attention_heads * (m.qk_nope_head_dim + m.v_head_dim),
-                         m.kv_lora_rank);
-  if (!kvb) return kvb.error();
-  auto o = take_matrix(w, c, p + ".o_proj", c.hidden_size, c.num_attention_heads * m.v_head_dim);
+  const int64_t heads = c.num_attention_heads;
+  if (w.contains(p + ".k_b_proj.weight")) {
+    auto kb = take_head_stack(w, p + ".k_b_proj.weight", heads, m.kv_lora_rank, m.qk_nope_head_dim);
+    if (!kb) return kb.error();
+    auto vb = take_head_stack(w, p + ".v_b_proj.weight", heads, m.v_head_dim, m.kv_lora_rank);
+    if (!vb) return vb.error();
+    a.split_kv_b = true;
+    a.k_b_proj = kb.value();
+    a.v_b_proj = vb.value();
+  } else {
+    auto kvb = take_matrix(w, c, p + ".kv_b_proj", heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank);
+    if (!kvb) return kvb.error();
+    a.kv_b_proj = kvb.value();
+  }
+  auto o = take_matrix(w, c, p + ".o_proj", c.hidden_size, heads * m.v_head_dim);
   if (!o) return o.error();
   a.kv_a_proj_with_mqa = kva.value();
   a.kv_a_layernorm = std::move(kvn.value());
-  a.kv_b_proj = kvb.value();
   a.o_proj = o.value();
   return a;
 }
@@ -287,9 +317,15 @@ void DeepseekModel::attention_absorbed(int64_t layer_index, const ForwardBatch& 
   // Absorbed queries [n][heads][rank | rope]: W_uk^T q_nope, then q_pe.
   std::vector<float> q_abs(static_cast<size_t>(n * heads * width));
   for (int64_t h = 0; h < heads; ++h) {
-    const Tensor w_uk = a.kv_b_proj.row_range(h * kv_b_head, h * kv_b_head + nope);
-    ops::matmul_transposed(pool_, w_uk, q.data() + h * q_head, n, heads * q_head, q_abs.data() + h * width,
-                           heads * width);
+    if (a.split_kv_b) {
+      // k_b holds W_uk^T per head: a plain product.
+      const Tensor w_uk_t = a.k_b_proj.row_range(h * rank, (h + 1) * rank);
+      ops::matmul(pool_, w_uk_t, q.data() + h * q_head, n, heads * q_head, q_abs.data() + h * width, heads * width);
+    } else {
+      const Tensor w_uk = a.kv_b_proj.row_range(h * kv_b_head, h * kv_b_head + nope);
+      ops::matmul_transposed(pool_, w_uk, q.data() + h * q_head, n, heads * q_head, q_abs.data() + h * width,
+                             heads * width);
+    }
     for (int64_t r = 0; r < n; ++r)
       std::memcpy(q_abs.data() + (r * heads + h) * width + rank, q.data() + (r * heads + h) * q_head + nope,
                   sizeof(float) * rope);
@@ -323,7 +359,8 @@ void DeepseekModel::attention_absorbed(int64_t layer_index, const ForwardBatch& 
   // Back from latent space: o_h = W_uv o_latent_h.
   o.resize(static_cast<size_t>(n * heads * m.v_head_dim));
   for (int64_t h = 0; h < heads; ++h) {
-    const Tensor w_uv = a.kv_b_proj.row_range(h * kv_b_head + nope, (h + 1) * kv_b_head);
+    const Tensor w_uv = a.split_kv_b ? a.v_b_proj.row_range(h * m.v_head_dim, (h + 1) * m.v_head_dim)
+                                     : a.kv_b_proj.row_range(h * kv_b_head + nope, (h + 1) * kv_b_head);
     ops::matmul(pool_, w_uv, o_latent.data() + h * rank, n, heads * rank, o.data() + h * m.v_head_dim,
                 heads * m.v_head_dim);
   }
@@ -342,7 +379,17 @@ void DeepseekModel::attention_naive(int64_t layer_index, const ForwardBatch& bat
 
   // Decompress: kv_b_proj(c) = per head [k_nope | v].
   std::vector<float> kv(static_cast<size_t>(n * heads * (nope + vd)));
-  ops::matmul(pool_, a.kv_b_proj, latent.data(), n, width, kv.data(), heads * (nope + vd));
+  if (a.split_kv_b) {
+    // k_nope = W_uk c, with k_b holding W_uk^T: the transposed product.
+    for (int64_t h = 0; h < heads; ++h) {
+      ops::matmul_transposed(pool_, a.k_b_proj.row_range(h * rank, (h + 1) * rank), latent.data(), n, width,
+                             kv.data() + h * (nope + vd), heads * (nope + vd));
+      ops::matmul(pool_, a.v_b_proj.row_range(h * vd, (h + 1) * vd), latent.data(), n, width,
+                  kv.data() + h * (nope + vd) + nope, heads * (nope + vd));
+    }
+  } else {
+    ops::matmul(pool_, a.kv_b_proj, latent.data(), n, width, kv.data(), heads * (nope + vd));
+  }
   for (const auto& s : batch.sequences) {
     for (int64_t i = 0; i < s.n_rows; ++i) {
       const int64_t r = s.first_row + i;

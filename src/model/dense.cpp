@@ -1,6 +1,7 @@
 // Hugging Face llama/qwen2 layout: q/k/v/o_proj (qwen2: biases on q, k, v;
 // llama: optional biases on all four), RoPE in the "rotate_half" form that HF
-// checkpoints are stored for, SwiGLU MLP.
+// checkpoints are stored for (or on adjacent pairs for llama GGUF files,
+// whose q/k rows llama.cpp's converter permuted), SwiGLU MLP.
 #include "model/dense.h"
 
 #include <cmath>
@@ -94,13 +95,14 @@ class DenseModel : public TransformerModel {
     project(layer.k, x, n, k.data());
     project(layer.v, x, n, v.data());
     const int64_t pairs = hd / 2;
+    const auto style = c.rope_adjacent_pairs ? kernels::RopeStyle::kInterleaved : kernels::RopeStyle::kHalfSplit;
     for (int64_t r = 0; r < n; ++r) {
       const float* cos = batch.rope_cos.data() + r * pairs;
       const float* sin = batch.rope_sin.data() + r * pairs;
       for (int64_t h = 0; h < heads; ++h)
-        ops::rope(q.data() + (r * heads + h) * hd, pairs, cos, sin, kernels::RopeStyle::kHalfSplit);
+        ops::rope(q.data() + (r * heads + h) * hd, pairs, cos, sin, style);
       for (int64_t h = 0; h < kv_heads; ++h)
-        ops::rope(k.data() + (r * kv_heads + h) * hd, pairs, cos, sin, kernels::RopeStyle::kHalfSplit);
+        ops::rope(k.data() + (r * kv_heads + h) * hd, pairs, cos, sin, style);
     }
     const int64_t kv_dim = kv_heads * hd;
     std::vector<float> o(static_cast<size_t>(n * heads * hd));

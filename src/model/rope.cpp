@@ -80,6 +80,10 @@ RopeFrequencies make_rope_frequencies(int64_t rotary_dim, double theta, const Ro
       break;
     }
   }
+  if (!s.freq_factors.empty()) {
+    DSEEK_CHECK(static_cast<int64_t>(s.freq_factors.size()) == n_pairs);
+    for (int64_t i = 0; i < n_pairs; ++i) f.inv_freq[i] /= s.freq_factors[i];
+  }
   return f;
 }
 
