@@ -29,10 +29,14 @@ struct Entry {
 
 }  // namespace
 
-BpeMerges learn_bpe(const std::unordered_map<std::string, int64_t>& word_counts, int64_t max_merges,
+BpeMerges learn_bpe(const std::unordered_map<std::string, int64_t>& word_counts, int64_t max_new_symbols,
                     int64_t min_frequency) {
   BpeMerges out;
-  for (int b = 0; b < 256; ++b) out.symbols.push_back(std::string(1, static_cast<char>(b)));
+  std::unordered_map<std::string, int32_t> symbol_id;
+  for (int b = 0; b < 256; ++b) {
+    out.symbols.push_back(std::string(1, static_cast<char>(b)));
+    symbol_id[out.symbols.back()] = b;
+  }
 
   // Words in a fixed order (the map's order is not), so runs are reproducible.
   std::vector<std::pair<std::string, int64_t>> sorted(word_counts.begin(), word_counts.end());
@@ -62,7 +66,7 @@ BpeMerges learn_bpe(const std::unordered_map<std::string, int64_t>& word_counts,
   for (const auto& [k, c] : pair_count) heap.push({c, k});
 
   std::vector<int64_t> stamp(words.size(), -1);
-  while (static_cast<int64_t>(out.merges.size()) < max_merges && !heap.empty()) {
+  while (static_cast<int64_t>(out.symbols.size()) - 256 < max_new_symbols && !heap.empty()) {
     const Entry top = heap.top();
     heap.pop();
     auto it = pair_count.find(top.pair);
@@ -73,8 +77,10 @@ BpeMerges learn_bpe(const std::unordered_map<std::string, int64_t>& word_counts,
     }
     if (current < min_frequency) break;
     const int32_t a = left_of(top.pair), b = right_of(top.pair);
-    const int32_t merged = static_cast<int32_t>(out.symbols.size());
-    out.symbols.push_back(out.symbols[a] + out.symbols[b]);
+    std::string text = out.symbols[a] + out.symbols[b];
+    auto [known, added] = symbol_id.emplace(text, static_cast<int32_t>(out.symbols.size()));
+    if (added) out.symbols.push_back(std::move(text));
+    const int32_t merged = known->second;
     out.merges.push_back({a, b});
     const int64_t merge_index = static_cast<int64_t>(out.merges.size());
 

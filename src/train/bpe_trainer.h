@@ -15,15 +15,17 @@
 namespace dseek::train {
 
 struct BpeMerges {
-  // symbols[i] for i < 256 is byte i; then one new symbol per merge.
+  // symbols[i] for i < 256 is byte i; then the new symbols in merge order.
   std::vector<std::string> symbols;
-  // merges[k] = (left, right) symbol ids; symbols[256 + k] = left + right.
+  // (left, right) symbol ids, in order. Two merges can spell the same
+  // string ("ab"+"c", "a"+"bc"): the second reuses the first one's symbol,
+  // so there can be more merges than new symbols.
   std::vector<std::pair<int32_t, int32_t>> merges;
 };
 
-// words: distinct pre-tokens (raw bytes) and their counts. Stops after
-// max_merges merges or when no pair occurs min_frequency times.
-BpeMerges learn_bpe(const std::unordered_map<std::string, int64_t>& words, int64_t max_merges,
+// words: distinct pre-tokens (raw bytes) and their counts. Stops once
+// max_new_symbols symbols were added or when no pair occurs min_frequency times.
+BpeMerges learn_bpe(const std::unordered_map<std::string, int64_t>& words, int64_t max_new_symbols,
                     int64_t min_frequency = 2);
 
 }  // namespace dseek::train

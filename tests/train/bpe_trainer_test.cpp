@@ -1,6 +1,9 @@
 // BPE learning on corpora small enough to follow by hand.
 #include <gtest/gtest.h>
 
+#include <random>
+#include <set>
+
 #include "train/bpe_trainer.h"
 
 namespace dseek::train {
@@ -34,6 +37,27 @@ TEST(BpeTrainer, StopsAtTheBudgetOrWhenNothingRepeats) {
   EXPECT_EQ(learn_bpe({{"abcdef", 1}}, 10).merges.size(), 0u);
   EXPECT_EQ(learn_bpe({{"abcdef", 1}}, 10, 1).merges.size(), 5u);
   EXPECT_EQ(learn_bpe({}, 10).merges.size(), 0u);
+}
+
+TEST(BpeTrainer, EverySymbolIsDistinctAndEveryMergeSpellsASymbol) {
+  // Many words over a three-letter alphabet: the same string can be reached by
+  // different merges in different contexts; it must stay one symbol.
+  std::mt19937 rng(5);
+  std::unordered_map<std::string, int64_t> words;
+  for (int i = 0; i < 3000; ++i) {
+    std::string w;
+    const int len = 2 + static_cast<int>(rng() % 9);
+    for (int k = 0; k < len; ++k) w += static_cast<char>('a' + rng() % 3);
+    words[w] += 1 + static_cast<int64_t>(rng() % 5);
+  }
+  BpeMerges m = learn_bpe(words, 300);
+  EXPECT_EQ(m.symbols.size(), 256u + 300u);
+  std::set<std::string> unique(m.symbols.begin(), m.symbols.end());
+  EXPECT_EQ(unique.size(), m.symbols.size());
+  EXPECT_GE(m.merges.size(), 300u);
+  std::set<std::string> spelled;
+  for (auto [a, b] : m.merges) spelled.insert(m.symbols[a] + m.symbols[b]);
+  for (size_t i = 256; i < m.symbols.size(); ++i) EXPECT_TRUE(spelled.count(m.symbols[i])) << m.symbols[i];
 }
 
 TEST(BpeTrainer, BytesBeyondAsciiAreSymbolsToo) {
