@@ -294,9 +294,9 @@ void TrainModel::forward(ThreadPool& pool, const int32_t* tokens, int64_t n_seq,
   note_nonfinite(p.mtp_logits.data(), n2 * vocab, where + " shared_head logits");
 }
 
-Losses TrainModel::evaluate(ThreadPool& pool, const int32_t* tokens, int64_t n_seq, int64_t seq_len) {
+Losses TrainModel::evaluate(ThreadPool& pool, const int32_t* tokens, int64_t n_seq, int64_t seq_len, bool with_mtp) {
   Pass p;
-  forward(pool, tokens, n_seq, seq_len, weights_.mtp_lambda > 0.0f, p);
+  forward(pool, tokens, n_seq, seq_len, with_mtp && weights_.mtp_lambda > 0.0f, p);
   Losses out;
   const int64_t n = p.shape.rows();
   out.main = cross_entropy_loss(pool, p.logits.data(), p.targets.data(), n, config_.vocab_size) / static_cast<double>(n);

@@ -57,8 +57,8 @@ class TrainModel {
   // tokens: n_seq rows of seq_len + 1 ids (inputs, then each next token).
   // Adds grad_scale * dL/dparam into every Param::grad.
   Losses forward_backward(ThreadPool& pool, const int32_t* tokens, int64_t n_seq, int64_t seq_len, float grad_scale);
-  // The losses only.
-  Losses evaluate(ThreadPool& pool, const int32_t* tokens, int64_t n_seq, int64_t seq_len);
+  // The losses only (the MTP module's only when with_mtp).
+  Losses evaluate(ThreadPool& pool, const int32_t* tokens, int64_t n_seq, int64_t seq_len, bool with_mtp = true);
   // Next-token logits [n][vocab] at every position of one sequence.
   void logits(ThreadPool& pool, const int32_t* tokens, int64_t n, float* out);
 
@@ -79,6 +79,8 @@ class TrainModel {
   struct Pass;  // activations of one forward pass
 
   TrainModel(ModelConfig config, LossWeights weights) : config_(std::move(config)), weights_(weights) {}
+  TrainModel(const TrainModel&) = delete;  // layers point into config_ and params_
+  TrainModel& operator=(const TrainModel&) = delete;
   void build();
   DecoderLayer build_layer(int64_t index);
   const RopeTable& rope_table(int64_t seq_len);

@@ -182,7 +182,7 @@ Result<RunSummary> run_pretraining(const PretrainConfig& c, const TextEncoding& 
     double sum = 0.0;
     for (int64_t i = 0; i < c.eval_batches; ++i) {
       validation_batch(val_data, i, c.eval_batches, c.batch_size, c.seq_len, vb.data());
-      sum += model.evaluate(pool, vb.data(), c.batch_size, c.seq_len).main;
+      sum += model.evaluate(pool, vb.data(), c.batch_size, c.seq_len, false).main;
     }
     const double loss = sum / static_cast<double>(c.eval_batches);
     summary.validation.push_back({steps_done, loss});
