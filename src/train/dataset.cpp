@@ -52,18 +52,21 @@ int64_t first_invalid_utf8(std::string_view s) {
 Result<std::vector<std::string>> read_documents(const std::string& path) {
   auto text = read_text_file(path, size_t{1} << 32);
   if (!text) return text.error();
-  const int64_t bad = first_invalid_utf8(text.value());
+  return parse_documents(text.value(), ends_with(path, ".jsonl"), path);
+}
+
+Result<std::vector<std::string>> parse_documents(std::string_view t, bool jsonl, const std::string& path) {
+  const int64_t bad = first_invalid_utf8(t);
   if (bad >= 0) return Error{path + ": not UTF-8 text (invalid byte at offset " + std::to_string(bad) + ")"};
   std::vector<std::string> docs;
-  if (!ends_with(path, ".jsonl")) {
-    if (!text->empty()) docs.push_back(std::move(text.value()));
+  if (!jsonl) {
+    if (!t.empty()) docs.emplace_back(t);
   } else {
     size_t start = 0;
     int64_t line_no = 0;
-    const std::string& t = text.value();
     while (start < t.size()) {
       size_t end = t.find('\n', start);
-      if (end == std::string::npos) end = t.size();
+      if (end == std::string_view::npos) end = t.size();
       ++line_no;
       std::string_view line(t.data() + start, end - start);
       start = end + 1;
@@ -99,8 +102,10 @@ Status write_token_file(const std::string& path, const std::vector<int32_t>& ids
 Result<std::vector<int32_t>> read_token_file(const std::string& path) {
   auto file = MappedFile::open(path);
   if (!file) return file.error();
-  const uint8_t* p = file.value()->data();
-  const size_t size = file.value()->size();
+  return parse_token_file(file.value()->data(), file.value()->size(), path);
+}
+
+Result<std::vector<int32_t>> parse_token_file(const uint8_t* p, size_t size, const std::string& path) {
   auto get = [&](size_t at, int n) {
     uint64_t v = 0;
     for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[at + i];

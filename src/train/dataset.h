@@ -32,12 +32,15 @@ int64_t first_invalid_utf8(std::string_view text);
 // The documents of one text file (errors: unreadable, not UTF-8 with the
 // byte offset, bad JSON lines with the line number, no text at all).
 Result<std::vector<std::string>> read_documents(const std::string& path);
+// The same for text already in memory; `source` names it in messages.
+Result<std::vector<std::string>> parse_documents(std::string_view text, bool jsonl, const std::string& source);
 
 // All files back to back; an empty result is an error.
 Result<std::vector<int32_t>> load_corpus(const std::vector<std::string>& files, const CorpusOptions& options);
 
 Status write_token_file(const std::string& path, const std::vector<int32_t>& ids);
 Result<std::vector<int32_t>> read_token_file(const std::string& path);
+Result<std::vector<int32_t>> parse_token_file(const uint8_t* data, size_t size, const std::string& source);
 
 // n_seq windows of seq_len + 1 consecutive ids at offsets that depend only
 // on (seed, step, micro): the same run twice, or a resumed run, draws the
