@@ -11,6 +11,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config
   clang libclang-rt-14-dev          # fuzzers (libFuzzer) and sanitizers
   nlohmann-json3-dev libcli11-dev libpcre2-dev libcpp-httplib-dev
+  libutf8proc-dev                   # Unicode normalization (tokenizers)
   libgtest-dev libgmock-dev libbenchmark-dev
   tmux                              # terminal-chat tests
 )

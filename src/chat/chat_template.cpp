@@ -1,5 +1,7 @@
 #include "chat/chat_template.h"
 
+#include "formats/gguf.h"
+
 #include <filesystem>
 
 #include "util/mapped_file.h"
@@ -78,8 +80,33 @@ Result<ChatTemplate> ChatTemplate::from_tokenizer_config(std::string_view json_t
   return from_text(text, std::move(bos.value()), std::move(eos.value()), where, limits);
 }
 
+namespace {
+
+// A GGUF file keeps the template in tokenizer.chat_template and the special
+// tokens as ids into tokenizer.ggml.tokens.
+Result<ChatTemplate> load_from_gguf(const std::string& path, const jinja::TemplateLimits& limits) {
+  auto file = open_gguf(path);
+  if (!file) return file.error();
+  const GgufHeader& h = file->header;
+  const GgufValue* text = h.find("tokenizer.chat_template");
+  if (!text || !text->as_string()) return Error{path + ": no tokenizer.chat_template"};
+  auto token_text = [&](const char* key) -> std::optional<std::string> {
+    const GgufValue* id = h.find(key);
+    const GgufValue* tokens = h.find("tokenizer.ggml.tokens");
+    if (!id || !id->as_int() || !tokens || !tokens->is_array()) return std::nullopt;
+    const int64_t i = *id->as_int();
+    if (i < 0 || static_cast<size_t>(i) >= tokens->strings.size()) return std::nullopt;
+    return std::string(tokens->strings[static_cast<size_t>(i)]);
+  };
+  return ChatTemplate::from_text(*text->as_string(), token_text("tokenizer.ggml.bos_token_id"),
+                                 token_text("tokenizer.ggml.eos_token_id"), path + ": tokenizer.chat_template", limits);
+}
+
+}  // namespace
+
 Result<ChatTemplate> ChatTemplate::load(const std::string& path, const jinja::TemplateLimits& limits) {
   std::error_code ec;
+  if (fs::is_regular_file(path, ec) && looks_like_gguf(path)) return load_from_gguf(path, limits);
   const bool is_dir = fs::is_directory(path, ec);
   const std::string config_path = is_dir ? (fs::path(path) / "tokenizer_config.json").string() : path;
   const std::string jinja_path = (fs::path(config_path).parent_path() / "chat_template.jinja").string();

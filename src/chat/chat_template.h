@@ -30,7 +30,8 @@ struct ChatRequest {
 
 class ChatTemplate {
  public:
-  // path: a model folder, or a tokenizer_config.json file.
+  // path: a model folder, a tokenizer_config.json file, or a GGUF file
+  // (tokenizer.chat_template).
   static Result<ChatTemplate> load(const std::string& path, const jinja::TemplateLimits& limits = {});
   // The text of a tokenizer_config.json; origin names it in messages.
   static Result<ChatTemplate> from_tokenizer_config(std::string_view json_text, const std::string& origin,

@@ -11,6 +11,8 @@ void register_logits(CLI::App& app, int& exit_code);
 void register_generate(CLI::App& app, int& exit_code);
 void register_convert(CLI::App& app, int& exit_code);
 void register_template(CLI::App& app, int& exit_code);
+void register_tokenize(CLI::App& app, int& exit_code);
+void register_detokenize(CLI::App& app, int& exit_code);
 void register_train(CLI::App& app, int& exit_code);
 
 }  // namespace dseek::cli

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   dseek::cli::register_generate(app, exit_code);
   dseek::cli::register_convert(app, exit_code);
   dseek::cli::register_template(app, exit_code);
+  dseek::cli::register_tokenize(app, exit_code);
+  dseek::cli::register_detokenize(app, exit_code);
   dseek::cli::register_train(app, exit_code);
   try {
     app.parse(argc, argv);
