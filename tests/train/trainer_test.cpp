@@ -267,3 +267,54 @@ TEST(PretrainCli, ProgressLineAndBadCommandLines) {
 
 }  // namespace
 }  // namespace dseek::testing
+
+namespace dseek::testing {
+namespace {
+
+// The user's path end to end: a tokenizer trained on text, a model
+// pretrained on that text through it, and the checkpoint generating text.
+TEST(PretrainCli, TokenizerThenTextCorpusThenGenerate) {
+  const std::string dir = make_temp_dir("e2e");
+  std::string err;
+  ASSERT_EQ(run_binary("train tokenizer --input " + quote(repo_path("docs/training.md")) + " " +
+                           quote(repo_path("tools/reference/TRAINING.md")) + " --vocab 600 --out " + quote(dir + "/tok"),
+                       &err),
+            0)
+      << err;
+  EXPECT_NE(err.find("600 tokens"), std::string::npos) << err;
+  json model = json::parse(read_file(repo_path("tests/golden/train/deepseek-v3-train/config.json")));
+  model["vocab_size"] = 600;
+  json config = {{"model", model},
+                 {"tokenizer", "tok"},
+                 {"train", {repo_path("docs/training.md")}},
+                 {"out", "run"},
+                 {"seq_len", 32},
+                 {"batch_size", 2},
+                 {"steps", 3},
+                 {"warmup", 1},
+                 {"eval_every", 0},
+                 {"threads", 2}};
+  write_file(dir + "/train.json", config.dump());
+  ASSERT_EQ(run_binary("train pretrain -q --config " + quote(dir + "/train.json"), &err), 0) << err;
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"})
+    EXPECT_TRUE(fs::exists(dir + "/run/checkpoint/" + f)) << f;
+  // The checkpoint's tokenizer and weights, through the inference commands.
+  const std::string ids_file = dir + "/ids.txt";
+  ASSERT_EQ(std::system((std::string(DSEEK_BINARY) + " tokenize " + quote(dir + "/run/checkpoint") +
+                         " --text 'The trainer' > " + quote(ids_file)).c_str()),
+            0);
+  std::string ids = read_file(ids_file);
+  while (!ids.empty() && (ids.back() == '\n' || ids.back() == ' ')) ids.pop_back();
+  EXPECT_EQ(ids.rfind("0,", 0), 0u) << "BOS first: " << ids;
+  ASSERT_EQ(run_binary("generate " + quote(dir + "/run/checkpoint") + " --tokens " + ids + " -n 4 --greedy --ids", &err),
+            0)
+      << err;
+  // A tokenizer larger than the model's vocabulary is refused before training.
+  config["model"]["vocab_size"] = 500;
+  write_file(dir + "/small.json", config.dump());
+  ASSERT_EQ(run_binary("train pretrain -q --config " + quote(dir + "/small.json"), &err), 1);
+  EXPECT_NE(err.find("the tokenizer has 600 tokens but the model's vocab_size is 500"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace dseek::testing
