@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -86,6 +87,44 @@ std::string copy_model_folder(const std::string& from, const std::string& tag) {
   std::string dir = make_temp_dir(tag);
   for (const auto& entry : fs::directory_iterator(from))
     if (entry.is_regular_file()) fs::copy_file(entry.path(), fs::path(dir) / entry.path().filename());
+  return dir;
+}
+
+// A llama-family checkpoint of zeros: header written, data left as a hole.
+std::string make_sparse_llama(int64_t hidden, int64_t inter, int64_t layers, int64_t vocab, const nlohmann::json& extra_config) {
+  std::string dir = make_temp_dir("sparse");
+  nlohmann::json config = {{"model_type", "llama"}, {"vocab_size", vocab}, {"hidden_size", hidden},
+                           {"intermediate_size", inter}, {"num_hidden_layers", layers},
+                           {"num_attention_heads", hidden / 128}, {"num_key_value_heads", hidden / 128},
+                           {"max_position_embeddings", 4096}, {"rms_norm_eps", 1e-5}};
+  for (auto it = extra_config.begin(); it != extra_config.end(); ++it) config[it.key()] = it.value();
+  write_file(dir + "/config.json", config.dump());
+  nlohmann::json header = nlohmann::json::object();
+  uint64_t offset = 0;
+  auto add = [&](const std::string& name, std::vector<int64_t> shape) {
+    uint64_t bytes = 4;
+    for (int64_t d : shape) bytes *= static_cast<uint64_t>(d);
+    header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  };
+  add("model.embed_tokens.weight", {vocab, hidden});
+  add("lm_head.weight", {vocab, hidden});
+  add("model.norm.weight", {hidden});
+  for (int64_t i = 0; i < layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i);
+    for (const char* n : {".self_attn.q_proj.weight", ".self_attn.k_proj.weight", ".self_attn.v_proj.weight",
+                          ".self_attn.o_proj.weight"})
+      add(p + n, {hidden, hidden});
+    add(p + ".mlp.gate_proj.weight", {inter, hidden});
+    add(p + ".mlp.up_proj.weight", {inter, hidden});
+    add(p + ".mlp.down_proj.weight", {hidden, inter});
+    add(p + ".input_layernorm.weight", {hidden});
+    add(p + ".post_attention_layernorm.weight", {hidden});
+  }
+  const std::string path = dir + "/model.safetensors";
+  write_file(path, safetensors_bytes(header, ""));
+  const std::string head = read_file(path);
+  EXPECT_EQ(::truncate(path.c_str(), static_cast<off_t>(head.size() + offset)), 0);
   return dir;
 }
 

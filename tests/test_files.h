@@ -36,4 +36,10 @@ std::string f32_bytes(const std::vector<float>& values);
 // Copies a model folder (files only) to a new temp dir and returns its path.
 std::string copy_model_folder(const std::string& from, const std::string& tag);
 
+// A llama-family checkpoint of zeros whose weights are a hole in a sparse
+// file: any size, made instantly, using no disk. extra_config entries
+// override config.json fields (bos/eos ids, ...).
+std::string make_sparse_llama(int64_t hidden, int64_t inter, int64_t layers, int64_t vocab,
+                              const nlohmann::json& extra_config = nlohmann::json::object());
+
 }  // namespace dseek::testing

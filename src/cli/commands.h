@@ -9,6 +9,7 @@ namespace dseek::cli {
 void register_info(CLI::App& app, int& exit_code);
 void register_logits(CLI::App& app, int& exit_code);
 void register_generate(CLI::App& app, int& exit_code);
+void register_chat(CLI::App& app, int& exit_code);
 void register_convert(CLI::App& app, int& exit_code);
 void register_template(CLI::App& app, int& exit_code);
 void register_tokenize(CLI::App& app, int& exit_code);

@@ -1,6 +1,8 @@
 #include "cli/common.h"
 
 #include <charconv>
+#include <limits>
+#include <random>
 #include <cstdio>
 #include <unistd.h>
 
@@ -13,6 +15,32 @@ void add_model_options(CLI::App& cmd, ModelOptions& options) {
   cmd.add_option("--threads,-t", options.threads, "threads (default: physical cores)")->check(CLI::Range(0, 1024));
   cmd.add_option("--mla", options.mla, "MLA attention path: absorbed (default) or naive")
       ->check(CLI::IsMember({"absorbed", "naive"}));
+}
+
+void add_sampling_options(CLI::App& cmd, SamplingFlags& f) {
+  cmd.add_option("--temp", f.temperature, "temperature; 0 is greedy")->check(CLI::Range(0.0, 100.0));
+  cmd.add_option("--top-k", f.top_k, "keep the k most likely tokens (0: off)")->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
+  cmd.add_option("--top-p", f.top_p, "keep the smallest set whose probability reaches p (1: off)")->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--min-p", f.min_p, "drop tokens below p times the most likely one's probability (0: off)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--repeat-penalty", f.repeat_penalty, "penalty for tokens already seen (1: off)")->check(CLI::Range(0.01, 100.0));
+  cmd.add_option("--frequency-penalty", f.frequency_penalty, "OpenAI-style, per occurrence in the answer")->check(CLI::Range(-2.0, 2.0));
+  cmd.add_option("--presence-penalty", f.presence_penalty, "OpenAI-style, once per token in the answer")->check(CLI::Range(-2.0, 2.0));
+  cmd.add_option("--seed", f.seed, "random seed; the same seed gives the same output (default: random)")
+      ->check(CLI::Range(int64_t{-1}, std::numeric_limits<int64_t>::max()));
+}
+
+SamplingParams SamplingFlags::params() const {
+  SamplingParams p;
+  p.temperature = temperature;
+  p.top_k = top_k;
+  p.top_p = top_p;
+  p.min_p = min_p;
+  p.repetition_penalty = repeat_penalty;
+  p.frequency_penalty = frequency_penalty;
+  p.presence_penalty = presence_penalty;
+  p.seed = seed >= 0 ? static_cast<uint64_t>(seed) : std::random_device{}();
+  return p;
 }
 
 Result<LoadedModel> load(const ModelOptions& options) {

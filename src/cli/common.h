@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "engine/sampler.h"
 #include "model/model.h"
 #include "util/result.h"
 #include "util/thread_pool.h"
@@ -21,6 +22,20 @@ struct ModelOptions {
 };
 
 void add_model_options(CLI::App& cmd, ModelOptions& options);
+
+// The sampling flags every generating command takes.
+struct SamplingFlags {
+  double temperature = 0.8;
+  int64_t top_k = 40;
+  double top_p = 0.95;
+  double min_p = 0.05;
+  double repeat_penalty = 1.0;
+  double frequency_penalty = 0.0;
+  double presence_penalty = 0.0;
+  int64_t seed = -1;  // -1: random
+  SamplingParams params() const;
+};
+void add_sampling_options(CLI::App& cmd, SamplingFlags& flags);
 
 struct LoadedModel {
   std::unique_ptr<ThreadPool> pool;

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   dseek::cli::register_info(app, exit_code);
   dseek::cli::register_logits(app, exit_code);
   dseek::cli::register_generate(app, exit_code);
+  dseek::cli::register_chat(app, exit_code);
   dseek::cli::register_convert(app, exit_code);
   dseek::cli::register_template(app, exit_code);
   dseek::cli::register_tokenize(app, exit_code);

@@ -87,6 +87,39 @@ TEST(Cli, InfoReportsFamilyParametersAndCache) {
   EXPECT_NE(r.out.find("family:      llama"), std::string::npos) << r.out;
 }
 
+TEST(Cli, GeneratePromptStreamsTextReproduciblyWithASeed) {
+  const std::string model = quote(testing::repo_path("tests/data/models/qwen2-tiny"));
+  CliRun a = run("generate " + model + " --prompt 'Hello there' -n 24 --seed 11 --temp 0.9");
+  CliRun b = run("generate " + model + " --prompt 'Hello there' -n 24 --seed 11 --temp 0.9");
+  CliRun c = run("generate " + model + " --prompt 'Hello there' -n 24 --seed 12 --temp 0.9");
+  ASSERT_EQ(a.status, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(a.out, c.out);
+  CliRun ids = run("generate " + model + " --prompt 'Hello there' -n 24 --seed 11 --temp 0.9 --ids");
+  ASSERT_EQ(ids.status, 0) << ids.err;
+  EXPECT_EQ(std::count(ids.out.begin(), ids.out.end(), ','), 23) << ids.out;  // EOS did not come up with this seed
+  // Greedy text equals the decode of the greedy ids.
+  CliRun greedy_text = run("generate " + model + " --prompt 'Hello there' -n 16 --greedy");
+  CliRun greedy_ids = run("generate " + model + " --prompt 'Hello there' -n 16 --greedy --ids");
+  ASSERT_EQ(greedy_text.status, 0);
+  std::string ids_arg = greedy_ids.out.substr(0, greedy_ids.out.size() - 1);
+  CliRun decoded = run("detokenize " + model + " --tokens " + ids_arg);
+  EXPECT_EQ(greedy_text.out, decoded.out + "\n");  // generate ends its output with a newline
+}
+
+TEST(Cli, PromptsLongerThanTheContextFailUnlessTruncated) {
+  const std::string model = quote(testing::repo_path("tests/data/models/deepseek-v3-tiny-fp8"));
+  std::string long_prompt(400, 'x');
+  for (size_t i = 1; i < long_prompt.size(); i += 2) long_prompt[i] = ' ';
+  CliRun r = run("generate " + model + " --prompt '" + long_prompt + "' -n 8");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("more than the context of 128 tokens (--truncate keeps the end of the prompt)"),
+            std::string::npos) << r.err;
+  r = run("generate " + model + " --prompt '" + long_prompt + "' -n 8 --truncate --greedy --ids");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), ','), 7) << r.out;
+}
+
 // One line on stderr, naming what is wrong; exit status 1 (2 for usage).
 void expect_failure(const std::string& args, int status, const std::string& fragment) {
   CliRun r = run(args);
