@@ -16,5 +16,6 @@ void register_tokenize(CLI::App& app, int& exit_code);
 void register_detokenize(CLI::App& app, int& exit_code);
 void register_bench(CLI::App& app, int& exit_code);
 void register_serve(CLI::App& app, int& exit_code);
+void register_train(CLI::App& app, int& exit_code);
 
 }  // namespace dseek::cli

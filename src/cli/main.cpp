@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   dseek::cli::register_detokenize(app, exit_code);
   dseek::cli::register_bench(app, exit_code);
   dseek::cli::register_serve(app, exit_code);
+  dseek::cli::register_train(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
