@@ -29,21 +29,42 @@ using testing::HttpResponse;
 
 constexpr const char* kKey = "sk-test-key-0123456789";
 
+// The tiny model decodes thousands of tokens a second; a test that must act
+// while a request is still generating slows each forward pass down instead of
+// racing it.
+class PacedModel : public Model {
+ public:
+  PacedModel(Model& inner, std::chrono::milliseconds pace) : inner_(inner), pace_(pace) {}
+  const ModelConfig& config() const override { return inner_.config(); }
+  KvCacheShape kv_cache_shape() const override { return inner_.kv_cache_shape(); }
+  Status forward(std::span<SequenceInput> batch) override {
+    std::this_thread::sleep_for(pace_);
+    return inner_.forward(batch);
+  }
+
+ private:
+  Model& inner_;
+  std::chrono::milliseconds pace_;
+};
+
 struct Stack {
   testing::LoadedModel model;
+  std::unique_ptr<PacedModel> paced;
   std::unique_ptr<PrefixCache> cache;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<FakeTextModel> text;
   std::unique_ptr<ApiServer> server;
 
   explicit Stack(SchedulerOptions so = {}, ApiServerOptions ao = {}, FakeTextModel::Options to = {},
-                 std::string keys = "") {
+                 std::string keys = "", std::chrono::milliseconds pace = std::chrono::milliseconds(0)) {
     model = testing::load_or_fail(testing::repo_path("tests/data/models/deepseek-v3-tiny-fp8"));
     if (!model.model) return;
+    Model* engine = model.model.get();
+    if (pace.count() > 0) engine = (paced = std::make_unique<PacedModel>(*engine, pace)).get();
     cache = std::make_unique<PrefixCache>(model.model->kv_cache_shape(), 42, PrefixCacheOptions{});
     so.prefix_cache = cache.get();
     if (so.max_context == 4096) so.max_context = 512;
-    scheduler = std::make_unique<Scheduler>(*model.model, so);
+    scheduler = std::make_unique<Scheduler>(*engine, so);
     to.vocab_size = static_cast<int32_t>(model.vocab());
     text = std::make_unique<FakeTextModel>(to);
     ao.http.port = 0;
@@ -394,7 +415,7 @@ TEST(ApiServer, LogprobsFimEchoAndPrefixCompletion) {
 TEST(ApiServer, ClientThatLeavesFreesItsSlot) {
   SchedulerOptions so;
   so.max_context = 4000;
-  Stack st(so);
+  Stack st(so, {}, {}, "", std::chrono::milliseconds(2));
   ASSERT_TRUE(st.server);
   // A seed whose answer runs past 400 tokens, so it is still generating when the client leaves.
   uint64_t seed = 0;
