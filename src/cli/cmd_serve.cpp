@@ -13,7 +13,7 @@
 #include "engine/scheduler.h"
 #include "server/api_server.h"
 #include "server/auth.h"
-#include "server/hf_text_model.h"
+#include "server/load_text_model.h"
 #include "util/hash.h"
 
 namespace dseek::cli {
@@ -60,6 +60,7 @@ void register_serve(CLI::App& app, int& exit_code) {
     int port = 8080;
     std::string api_key_file;
     std::string tokenizer;
+    std::string chat_template_file;
     std::string model_name;
     bool log_content = false;
     bool quiet = false;
@@ -80,7 +81,9 @@ void register_serve(CLI::App& app, int& exit_code) {
   cmd->add_option("--port", o->port, "port (default 8080; 0: any free port)")->check(CLI::Range(0, 65535));
   cmd->add_option("--api-key-file", o->api_key_file, "file with one API key per line; requests must send one");
   cmd->add_option("--tokenizer", o->tokenizer,
-                  "folder with tokenizer.json and tokenizer_config.json (default: MODEL; needed for a .gguf MODEL)");
+                  "take the tokenizer and chat template from this model folder or .gguf instead of MODEL");
+  cmd->add_option("--chat-template-file", o->chat_template_file,
+                  "Jinja chat template to use instead of the model's (needed for chat when the model has none)");
   cmd->add_option("--model-name", o->model_name, "the model id /v1/models lists (default: the folder's name)");
   cmd->add_flag("--log-content", o->log_content, "write prompts and answers to the log (never by default)");
   cmd->add_flag("--quiet", o->quiet, "no line per request in the log");
@@ -129,25 +132,25 @@ void register_serve(CLI::App& app, int& exit_code) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
-    const std::string text_folder = o->tokenizer.empty() ? o->model.model_path : o->tokenizer;
-    if (!fs::is_directory(text_folder)) {
-      exit_code = report(Error{text_folder + ": the tokenizer and chat template are read from a model folder; "
-                               "for a GGUF file, name the folder with --tokenizer"});
+    const std::string text_source = o->tokenizer.empty() ? o->model.model_path : o->tokenizer;
+    auto text_loaded = server::load_text_model(text_source, o->chat_template_file);
+    if (!text_loaded) {
+      exit_code = report(text_loaded.error());
       return;
     }
-    auto text = server::load_hf_text_model(text_folder);
-    if (!text) {
-      exit_code = report(text.error());
-      return;
-    }
+    std::unique_ptr<server::TextModel>& text = text_loaded->text;
+    if (text_loaded->chat_template_origin.empty())
+      std::fprintf(stderr, "dseek serve: warning: %s\n", text->no_chat_template_reason().c_str());
+    else if (!o->quiet)
+      std::fprintf(stderr, "dseek serve: chat template from %s\n", text_loaded->chat_template_origin.c_str());
     auto loaded = load(o->model);
     if (!loaded) {
       exit_code = report(loaded.error());
       return;
     }
     Model& model = *loaded->model;
-    if ((*text)->vocab_size() > model.config().vocab_size) {
-      exit_code = report(Error{"the tokenizer has " + std::to_string((*text)->vocab_size()) +
+    if (text->vocab_size() > model.config().vocab_size) {
+      exit_code = report(Error{"the tokenizer has " + std::to_string(text->vocab_size()) +
                                " tokens but the model only " + std::to_string(model.config().vocab_size)});
       return;
     }
@@ -193,7 +196,7 @@ void register_serve(CLI::App& app, int& exit_code) {
     ao.cors_origins = o->cors;
     ao.requests_per_minute = o->rpm;
     ao.tokens_per_minute = o->tpm;
-    server::ApiServer api(scheduler, **text, std::move(keys), ao, &cache);
+    server::ApiServer api(scheduler, *text, std::move(keys), ao, &cache);
     if (Status s = api.start(); !s) {
       exit_code = report(s.error());
       return;

@@ -48,6 +48,7 @@ ModelTraits ModelTraits::probe(const TextModel& text) {
 
 std::variant<BuiltPrompt, ApiError> build_chat_prompt(const TextModel& text, const ModelTraits& traits,
                                                       const ChatRequest& r) {
+  if (!text.has_chat_template()) return ApiError{422, "messages: " + text.no_chat_template_reason(), "messages"};
   json messages = json::array();
   const bool offer_tools = !r.tools.empty() && r.tool_choice != ToolChoice::kNone;
   const size_t n = r.prefix_completion ? r.messages.size() - 1 : r.messages.size();

@@ -1,7 +1,7 @@
 // What the server needs from a model's text side: the tokenizer and the chat
 // template, behind one narrow interface. The server never sees how either is
-// implemented; tests drive it with a small fake, and hf_text_model.h adapts
-// the real tokenizer and Jinja template of a model folder.
+// implemented; tests drive it with a small fake, and load_text_model.h adapts
+// the real tokenizer and Jinja template of a model folder or GGUF file.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +50,10 @@ class TextModel {
   // Whether the template itself shows the tools to the model (otherwise the
   // server describes them in a system message).
   virtual bool template_renders_tools() const = 0;
+  // False when the model came without a chat template: chat requests are
+  // then refused (422) with no_chat_template_reason(), completions still work.
+  virtual bool has_chat_template() const { return true; }
+  virtual std::string no_chat_template_reason() const { return {}; }
 };
 
 }  // namespace dseek::server
