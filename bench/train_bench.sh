@@ -37,6 +37,12 @@ sed -i "s|\"MODEL\"|\"$PWD/bench/train_model.json\"|" "$work/init.json" "$work/r
 tokens_per_s() {  # from dseek's log: steps after the first two
   "$py" -c 'import json,sys; s=[json.loads(l)["seconds"] for l in open(sys.argv[1]) if "seconds" in l][2:]; print(1024*len(s)/sum(s))' "$1"
 }
+# Debian's torch multiplies through whatever libblas.so.3 the alternatives
+# system points at: the reference BLAS (libblas3) unless an optimized one such
+# as OpenBLAS (apt-get install libopenblas0-pthread) is installed. Say which.
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)
+export OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads"
+echo "pytorch: $("$py" -c 'import torch; print(torch.__version__)'), BLAS $blas"
 echo "model: bench/train_model.json, batch 8 x 128 tokens, $threads threads, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
 results=()
 for r in $(seq 1 "$rounds"); do
