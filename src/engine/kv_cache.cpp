@@ -10,7 +10,10 @@ namespace dseek {
 
 namespace {
 
+// n may be 0 (the absorbed MLA cache keeps no V rows), and then the buffers
+// may be null: memcpy must not see them.
 void store_row(DType type, const float* in, int64_t n, uint8_t* out) {
+  if (n == 0) return;
   switch (type) {
     case DType::F32:
       std::memcpy(out, in, static_cast<size_t>(n) * 4);
@@ -33,6 +36,7 @@ void store_row(DType type, const float* in, int64_t n, uint8_t* out) {
 }
 
 void load_row(DType type, const uint8_t* in, int64_t n, float* out) {
+  if (n == 0) return;
   switch (type) {
     case DType::F32:
       std::memcpy(out, in, static_cast<size_t>(n) * 4);
