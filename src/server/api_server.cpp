@@ -309,28 +309,13 @@ int ApiServer::chat(const HttpRequest& r, ResponseWriter& w, const Caller& calle
   BuiltPrompt& prompt = std::get<BuiltPrompt>(built);
 
   Generation g;
+  fill_common(g, req, std::move(prompt.tokens), caller);
   g.chat = true;
-  g.stream = req.stream;
-  g.include_usage = req.include_usage;
-  g.logprobs = req.logprobs;
   g.reasoning_model = traits_.reasoning;
-  g.model = req.model;
   g.tools_offered = !req.tools.empty() && req.tool_choice != ToolChoice::kNone;
-  g.request.prompt = std::move(prompt.tokens);
-  g.request.max_new_tokens = fit_max_tokens(req, g.request.prompt.size());
-  g.request.sampling.temperature = req.temperature;
-  g.request.sampling.top_p = req.top_p > 0 ? req.top_p : 1e-9;
-  g.request.sampling.frequency_penalty = req.frequency_penalty;
-  g.request.sampling.presence_penalty = req.presence_penalty;
-  g.request.sampling.seed = req.seed ? *req.seed : random_u64();
-  g.request.top_logprobs = req.logprobs ? req.top_logprobs : -1;
-  g.request.cache_namespace = caller.cache_ns;
-  if (text_.eos_id() >= 0) g.request.stop_tokens.push_back(text_.eos_id());
-  g.assembler.stop = req.stop;
   g.assembler.split_reasoning = traits_.reasoning;
   g.assembler.starts_in_reasoning = prompt.starts_in_reasoning;
   g.assembler.tool_calls_begin = g.tools_offered ? tool_format_.calls_begin : -1;
-  g.assembler.logprobs = req.logprobs;
   if (req.json_object) {
     g.constraint = OutputConstraint::json_object(vocab_, g.request.stop_tokens, g.request.max_new_tokens);
   } else if (forced_tools) {
@@ -344,6 +329,26 @@ int ApiServer::chat(const HttpRequest& r, ResponseWriter& w, const Caller& calle
   }
   if (options_.log_content) outcome.prompt_text = prompt.text;
   return run(g, w, caller, outcome, cors);
+}
+
+void ApiServer::fill_common(Generation& g, const SamplingFields& req, std::vector<int32_t> prompt_tokens,
+                            const Caller& caller) const {
+  g.stream = req.stream;
+  g.include_usage = req.include_usage;
+  g.logprobs = req.logprobs;
+  g.model = req.model;
+  g.request.prompt = std::move(prompt_tokens);
+  g.request.max_new_tokens = fit_max_tokens(req, g.request.prompt.size());
+  g.request.sampling.temperature = req.temperature;
+  g.request.sampling.top_p = req.top_p > 0 ? req.top_p : 1e-9;
+  g.request.sampling.frequency_penalty = req.frequency_penalty;
+  g.request.sampling.presence_penalty = req.presence_penalty;
+  g.request.sampling.seed = req.seed ? *req.seed : random_u64();
+  g.request.top_logprobs = req.logprobs ? req.top_logprobs : -1;
+  g.request.cache_namespace = caller.cache_ns;
+  if (text_.eos_id() >= 0) g.request.stop_tokens.push_back(text_.eos_id());
+  g.assembler.stop = req.stop;
+  g.assembler.logprobs = req.logprobs;
 }
 
 int ApiServer::completion(const HttpRequest& r, ResponseWriter& w, const Caller& caller, Outcome& outcome,
@@ -360,25 +365,10 @@ int ApiServer::completion(const HttpRequest& r, ResponseWriter& w, const Caller&
   BuiltPrompt& prompt = std::get<BuiltPrompt>(built);
 
   Generation g;
+  fill_common(g, req, std::move(prompt.tokens), caller);
   g.chat = false;
-  g.stream = req.stream;
-  g.include_usage = req.include_usage;
-  g.logprobs = req.logprobs;
-  g.model = req.model;
   g.echo = req.echo;
   g.echo_text = req.prompt;
-  g.request.prompt = std::move(prompt.tokens);
-  g.request.max_new_tokens = fit_max_tokens(req, g.request.prompt.size());
-  g.request.sampling.temperature = req.temperature;
-  g.request.sampling.top_p = req.top_p > 0 ? req.top_p : 1e-9;
-  g.request.sampling.frequency_penalty = req.frequency_penalty;
-  g.request.sampling.presence_penalty = req.presence_penalty;
-  g.request.sampling.seed = req.seed ? *req.seed : random_u64();
-  g.request.top_logprobs = req.logprobs ? req.top_logprobs : -1;
-  g.request.cache_namespace = caller.cache_ns;
-  if (text_.eos_id() >= 0) g.request.stop_tokens.push_back(text_.eos_id());
-  g.assembler.stop = req.stop;
-  g.assembler.logprobs = req.logprobs;
   if (options_.log_content) outcome.prompt_text = prompt.text;
   return run(g, w, caller, outcome, cors);
 }

@@ -68,6 +68,9 @@ class ApiServer {
   int send_error(ResponseWriter& writer, const ApiError& error, const HttpHeaders& cors, HttpHeaders extra = {});
   std::optional<ApiError> check_model(const std::string& name) const;
   int64_t fit_max_tokens(const SamplingFields& request, size_t prompt_tokens) const;
+  // The parts of a generation that chat and completions fill the same way.
+  void fill_common(Generation& g, const SamplingFields& request, std::vector<int32_t> prompt_tokens,
+                   const Caller& caller) const;
   HttpHeaders cors_headers(const HttpRequest& request) const;
   bool host_allowed(const HttpRequest& request) const;
 
