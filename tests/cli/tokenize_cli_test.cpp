@@ -3,42 +3,21 @@
 // Hugging Face's JS tokenizer (@huggingface/tokenizers) for the
 // deepseek-llm-micro tokenizer.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <algorithm>
 #include <filesystem>
 
 #include "test_data.h"
+#include "dseek_cli.h"
 #include "test_files.h"
 
 namespace dseek {
 namespace {
 
-struct CliRun {
-  int status = -1;
-  std::string out, err;
-};
+using testing::CliRun;
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-CliRun run(const std::string& args) {
-  const std::string err_file = testing::make_temp_dir("tokcli") + "/stderr";
-  const std::string cmd = std::string(DSEEK_BINARY) + " " + args + " 2>" + quote(err_file);
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.err = testing::read_file(err_file);
-  return r;
-}
+std::string quote(const std::string& s) { return testing::shell_quote(s); }
+CliRun run(const std::string& args) { return testing::run_dseek(args); }
 
 // A folder with nothing but the two tokenizer files.
 std::string tokenizer_only_folder() {

@@ -3,7 +3,6 @@
 // checkpoint loads in dseek's inference engine (and `dseek logits`) with the
 // trainer's logits, and bad input stops with a clear error before training.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cmath>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include "model/architectures.h"
 #include "model_runner.h"
 #include "test_data.h"
+#include "dseek_cli.h"
 #include "test_files.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
@@ -144,13 +144,12 @@ std::vector<float> trainer_logits(const std::string& ckpt, const std::vector<int
   return out;
 }
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+std::string quote(const std::string& s) { return shell_quote(s); }
 
 int run_binary(const std::string& args, std::string* err = nullptr) {
-  const std::string err_file = make_temp_dir("train_cli") + "/stderr";
-  const int status = std::system((std::string(DSEEK_BINARY) + " " + args + " >/dev/null 2>" + quote(err_file)).c_str());
-  if (err) *err = read_file(err_file);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  CliRun r = run_dseek(args);
+  if (err) *err = r.err;
+  return r.status;
 }
 
 TEST(Pretrain, CheckpointLoadsInTheInferenceEngineWithTheTrainersLogits) {
@@ -299,11 +298,9 @@ TEST(PretrainCli, TokenizerThenTextCorpusThenGenerate) {
   for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"})
     EXPECT_TRUE(fs::exists(dir + "/run/checkpoint/" + f)) << f;
   // The checkpoint's tokenizer and weights, through the inference commands.
-  const std::string ids_file = dir + "/ids.txt";
-  ASSERT_EQ(std::system((std::string(DSEEK_BINARY) + " tokenize " + quote(dir + "/run/checkpoint") +
-                         " --text 'The trainer' > " + quote(ids_file)).c_str()),
-            0);
-  std::string ids = read_file(ids_file);
+  CliRun tokenized = run_dseek("tokenize " + quote(dir + "/run/checkpoint") + " --text 'The trainer'");
+  ASSERT_EQ(tokenized.status, 0) << tokenized.err;
+  std::string ids = tokenized.out;
   while (!ids.empty() && (ids.back() == '\n' || ids.back() == ' ')) ids.pop_back();
   EXPECT_EQ(ids.rfind("0,", 0), 0u) << "BOS first: " << ids;
   ASSERT_EQ(run_binary("generate " + quote(dir + "/run/checkpoint") + " --tokens " + ids + " -n 4 --greedy --ids", &err),
