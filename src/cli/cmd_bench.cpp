@@ -1,9 +1,10 @@
-// dseek bench MODEL [-p 512] [-n 128] [-t THREADS] [-r 5] [--json]
+// dseek bench MODEL [-p 512] [-n 128] [-b 1,4,8] [-t THREADS] [-r 5] [--json]
 //
 // Measures as llama-bench does: prompt processing (ppP: P prompt tokens in
 // one forward pass into an empty cache, logits for the last one) and text
 // generation (tgN: N single-token forward passes from an empty cache, each
-// reading its logits), each repeated -r times after one warm-up run, and
+// reading its logits; with -b B > 1, "tgN bB": B sequences in each pass, as
+// a server's decode step for B clients), each repeated -r times after one warm-up run, and
 // reports tokens per second as mean and standard deviation. Token ids are
 // random (fixed seed): speed does not depend on them.
 #include <sys/resource.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -33,7 +35,8 @@ using Clock = std::chrono::steady_clock;
 struct TestResult {
   std::string name;
   int64_t n_prompt = 0, n_gen = 0;
-  std::vector<double> samples_ts;  // tokens per second, one per repetition
+  int64_t batch = 1;  // sequences per generation step
+  std::vector<double> samples_ts;  // tokens per second (all sequences), one per repetition
   std::vector<double> samples_cpu_s;  // CPU seconds (user + system, all threads) per repetition
   double mean() const {
     double s = 0;
@@ -66,14 +69,21 @@ Result<double> run_pp(Model& model, int64_t n_prompt, std::mt19937& rng, std::ve
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// One generation run: n_gen single-token steps; seconds.
-Result<double> run_tg(Model& model, int64_t n_gen, std::mt19937& rng, std::vector<float>& logits) {
-  auto cache = model.new_cache(n_gen);
-  const auto tokens = random_tokens(n_gen, model.config().vocab_size, rng);
+// One generation run: n_gen steps, each one forward pass of `batch`
+// sequences with one new token each (batch > 1: what a server's decode step
+// does for that many clients, as llama-batched-bench measures); seconds.
+Result<double> run_tg(Model& model, int64_t n_gen, int64_t batch, std::mt19937& rng, std::vector<float>& logits) {
+  std::vector<std::unique_ptr<KvCache>> caches;
+  for (int64_t b = 0; b < batch; ++b) caches.push_back(model.new_cache(n_gen));
+  const auto tokens = random_tokens(n_gen * batch, model.config().vocab_size, rng);
+  const int64_t vocab = model.config().vocab_size;
+  std::vector<SequenceInput> in(static_cast<size_t>(batch));
   const auto t0 = Clock::now();
   for (int64_t i = 0; i < n_gen; ++i) {
-    SequenceInput in{cache.get(), std::span<const int32_t>(&tokens[i], 1), false, logits.data()};
-    DSEEK_TRY(model.forward(std::span<SequenceInput>(&in, 1)));
+    for (int64_t b = 0; b < batch; ++b)
+      in[b] = SequenceInput{caches[b].get(), std::span<const int32_t>(&tokens[i * batch + b], 1), false,
+                            logits.data() + b * vocab};
+    DSEEK_TRY(model.forward(std::span<SequenceInput>(in)));
   }
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
@@ -116,6 +126,7 @@ void register_bench(CLI::App& app, int& exit_code) {
     ModelOptions model;
     int64_t n_prompt = 512;
     int64_t n_gen = 128;
+    std::vector<int64_t> batches{1};
     int repetitions = 5;
     bool json = false;
     bool warmup = true;
@@ -124,6 +135,10 @@ void register_bench(CLI::App& app, int& exit_code) {
   add_model_options(*cmd, o->model);
   cmd->add_option("-p,--n-prompt", o->n_prompt, "prompt tokens (0: skip the test)")->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
   cmd->add_option("-n,--n-gen", o->n_gen, "generated tokens (0: skip the test)")->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  cmd->add_option("-b,--batch", o->batches,
+                  "sequences decoding together in the generation test (several: one test each, e.g. -b 1,4,8)")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t{1}, int64_t{256}));
   cmd->add_option("-r,--repetitions", o->repetitions, "runs of each test")->check(CLI::Range(1, 1000));
   cmd->add_flag("--json", o->json, "print the results as JSON");
   cmd->add_flag("!--no-warmup", o->warmup, "skip the warm-up run of each test");
@@ -141,11 +156,18 @@ void register_bench(CLI::App& app, int& exit_code) {
       return;
     }
     std::mt19937 rng(1234);
-    std::vector<float> logits(static_cast<size_t>(model.config().vocab_size));
+    const int64_t max_batch = *std::max_element(o->batches.begin(), o->batches.end());
+    std::vector<float> logits(static_cast<size_t>(model.config().vocab_size * max_batch));
     std::vector<TestResult> results;
-    auto run_test = [&](const std::string& name, int64_t p, int64_t n) -> Status {
-      TestResult r{name, p, n, {}};
-      auto once = [&]() -> Result<double> { return p > 0 ? run_pp(model, p, rng, logits) : run_tg(model, n, rng, logits); };
+    auto run_test = [&](const std::string& name, int64_t p, int64_t n, int64_t batch) -> Status {
+      TestResult r;
+      r.name = name;
+      r.n_prompt = p;
+      r.n_gen = n;
+      r.batch = batch;
+      auto once = [&]() -> Result<double> {
+        return p > 0 ? run_pp(model, p, rng, logits) : run_tg(model, n, batch, rng, logits);
+      };
       if (o->warmup) {
         // llama-bench warms up with one batch / one token; a full run also
         // brings the weights into memory.
@@ -156,22 +178,25 @@ void register_bench(CLI::App& app, int& exit_code) {
         const double cpu0 = cpu_seconds();
         auto s = once();
         if (!s) return s.error();
-        r.samples_ts.push_back(static_cast<double>(p + n) / s.value());
+        r.samples_ts.push_back(static_cast<double>(p + n * batch) / s.value());
         r.samples_cpu_s.push_back(cpu_seconds() - cpu0);
       }
       results.push_back(r);
       return ok_status();
     };
     if (o->n_prompt > 0) {
-      if (auto s = run_test("pp" + std::to_string(o->n_prompt), o->n_prompt, 0); !s) {
+      if (auto s = run_test("pp" + std::to_string(o->n_prompt), o->n_prompt, 0, 1); !s) {
         exit_code = report(s.error());
         return;
       }
     }
     if (o->n_gen > 0) {
-      if (auto s = run_test("tg" + std::to_string(o->n_gen), 0, o->n_gen); !s) {
-        exit_code = report(s.error());
-        return;
+      for (int64_t batch : o->batches) {
+        const std::string name = "tg" + std::to_string(o->n_gen) + (batch > 1 ? " b" + std::to_string(batch) : "");
+        if (auto s = run_test(name, 0, o->n_gen, batch); !s) {
+          exit_code = report(s.error());
+          return;
+        }
       }
     }
     const double pool_us = pool_round_trip_us(*loaded->pool, 3000, 0);
@@ -180,7 +205,7 @@ void register_bench(CLI::App& app, int& exit_code) {
     if (o->json) {
       nlohmann::json out = nlohmann::json::array();
       for (const TestResult& r : results)
-        out.push_back({{"test", r.name}, {"model", o->model.model_path}, {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen},
+        out.push_back({{"test", r.name}, {"model", o->model.model_path}, {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen}, {"batch", r.batch},
                        {"n_threads", loaded->pool->size()}, {"kernels", kernels}, {"avg_ts", r.mean()},
                        {"stddev_ts", r.stddev()}, {"samples_ts", r.samples_ts}, {"samples_cpu_s", r.samples_cpu_s},
                        {"peak_rss_kb", peak_rss_kb()}, {"pool_round_trip_us", pool_us},
