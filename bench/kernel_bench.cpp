@@ -4,7 +4,9 @@
 // (matrix-matrix: GMAC/s), through ops::matmul on the active kernel table
 // (DSEEK_KERNELS picks another), on -t threads.
 //
-//   dseek_kernel_bench [-t 2] [--types q4_0,q8_0] [--tokens 1,64,512]
+//   dseek_kernel_bench [-t 2] [--types q4_0,q8_0] [--tokens 1,64,512] [--packed]
+// (--packed: each matrix with the table's packed copy, as a server loads
+// the weights every token reads: ops::pack_for_batches.)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <memory>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
   int64_t rows = 1408, cols = 2048;
   double seconds = 1.0;
   int64_t stream_mib = 512;
+  bool packed = false;
   app.add_option("-t,--threads", threads);
   app.add_option("--types", types);
   app.add_option("--tokens", tokens);
@@ -48,6 +52,7 @@ int main(int argc, char** argv) {
   app.add_option("--cols", cols);
   app.add_option("--seconds", seconds, "per measurement");
   app.add_option("--stream-mib", stream_mib, "copies of the matrix to stream through (0: one, cache-resident)");
+  app.add_flag("--packed", packed, "give each matrix the kernel table's packed copy for batches");
   CLI11_PARSE(app, argc, argv);
   dseek::ThreadPool pool(threads);
   std::printf("kernels: %s, %d threads, matrix %lld x %lld\n", dseek::kernels::active_table().name, threads,
@@ -71,6 +76,7 @@ int main(int argc, char** argv) {
     }
     for (int64_t c = 1; c < copies; ++c) std::memcpy(bytes.data() + c * rows * rb, bytes.data(), static_cast<size_t>(rows * rb));
     std::vector<dseek::Tensor> mats(static_cast<size_t>(copies));
+    std::vector<std::unique_ptr<dseek::kernels::PackedWeights>> packs;
     for (int64_t c = 0; c < copies; ++c) {
       dseek::Tensor& t = mats[c];
       t.name = "w";
@@ -79,6 +85,10 @@ int main(int argc, char** argv) {
       t.shape = {rows, cols, 0, 0};
       t.data = bytes.data() + c * rows * rb;
       t.n_bytes = rows * rb;
+      if (packed) {
+        packs.push_back(dseek::ops::pack_for_batches(t));
+        t.packed = packs.back().get();
+      }
     }
     for (const std::string& tok : split(tokens)) {
       const int64_t n = std::stoll(tok);

@@ -76,6 +76,7 @@ void register_serve(CLI::App& app, int& exit_code) {
     double header_timeout = 10, body_timeout = 30, idle_timeout = 30, write_timeout = 30;
   };
   auto o = std::make_shared<Options>();
+  o->model.pack_for_batches = true;  // a server decodes its clients together
   add_model_options(*cmd, o->model);
   cmd->add_option("--host", o->host, "address to listen on (default 127.0.0.1; others need --api-key-file)");
   cmd->add_option("--port", o->port, "port (default 8080; 0: any free port)")->check(CLI::Range(0, 65535));

@@ -17,6 +17,9 @@ void add_model_options(CLI::App& cmd, ModelOptions& options) {
       ->check(CLI::IsMember({"absorbed", "naive"}));
   cmd.add_option("--kv-type", options.kv_type, "KV cache element type: f16 (default), bf16 or f32")
       ->check(CLI::IsMember({"f16", "bf16", "f32"}));
+  cmd.add_flag("--pack-weights,!--no-pack-weights", options.pack_for_batches,
+               "keep a copy of the weights every token reads, rearranged for batches of tokens: faster "
+               "batched decode, for up to that much memory again (default: on for serve, off otherwise)");
 }
 
 void add_sampling_options(CLI::App& cmd, SamplingFlags& f) {
@@ -53,6 +56,7 @@ Result<LoadedModel> load(const ModelOptions& options) {
   load_options.mla_mode = options.mla == "naive" ? MlaMode::kNaive : MlaMode::kAbsorbed;
   load_options.kv_cache_type = options.kv_type == "f32" ? DType::F32 : options.kv_type == "bf16" ? DType::BF16 : DType::F16;
   load_options.show_progress = isatty(STDERR_FILENO);
+  load_options.pack_for_batches = options.pack_for_batches;
   auto model = load_model(options.model_path, load_options);
   if (!model) return model.error();
   loaded.model = std::move(model.value());

@@ -20,6 +20,7 @@ struct ModelOptions {
   int threads = 0;  // 0: physical cores
   std::string mla = "absorbed";
   std::string kv_type = "f16";
+  bool pack_for_batches = false;  // default per command: on for serve
 };
 
 void add_model_options(CLI::App& cmd, ModelOptions& options);

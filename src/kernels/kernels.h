@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <vector>
 
 #include "kernels/int8_format.h"
@@ -35,6 +37,24 @@ using QuantizeActFn = void (*)(const float* x, const ActLayout& layout, uint8_t*
 // at act + t * layout.bytes.
 using MatmulActFn = void (*)(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
                              const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy);
+
+// A table's own rearranged copy of a weight matrix, made once (at load) for
+// its products with several tokens: the rearranging its matrix-matrix path
+// would otherwise redo in every such product. The bytes are opaque outside
+// the kernel that made them; `format` names that kernel's layout, and a
+// kernel that does not know it ignores the copy. Results are the same bits
+// with or without it.
+struct PackedWeights {
+  const void* format = nullptr;
+  int64_t rows = 0;  // rows covered, from row 0 (whole tiles)
+  struct Free {
+    void operator()(uint8_t* p) const { ::operator delete(p, std::align_val_t{64}); }
+  };
+  std::unique_ptr<uint8_t, Free> bytes;  // 64-byte aligned
+  int64_t n_bytes = 0;
+};
+// The packed copy of w, or null where the table has no packed layout for it.
+using PackFn = std::unique_ptr<PackedWeights> (*)(const Tensor& w);
 
 // Causal attention of queries over cached keys/values, for (token, head)
 // tasks [task_begin, task_end) with task = t * n_heads + h.
@@ -91,6 +111,7 @@ struct KernelTable {
   MatmulActFn matmul_act[static_cast<int>(DType::kCount)] = {};
   ActFormat act_format[static_cast<int>(DType::kCount)] = {};
   bool use_act_kernels = false;
+  PackFn pack[static_cast<int>(DType::kCount)] = {};  // optional, per weight dtype
   MatmulTransposedFn matmul_transposed[static_cast<int>(DType::kCount)] = {};
   AttentionFn attention = nullptr;
   RmsNormFn rmsnorm = nullptr;

@@ -137,6 +137,13 @@ void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs) {
   });
 }
 
+std::unique_ptr<kernels::PackedWeights> pack_for_batches(const Tensor& w) {
+  const kernels::KernelTable& t = table();
+  const kernels::PackFn fn = t.pack[static_cast<int>(w.dtype)];
+  if (fn == nullptr || !uses_act_path(t, w.dtype)) return nullptr;
+  return fn(w);
+}
+
 void matmul_transposed(ThreadPool& pool, const Tensor& w, const float* x, int64_t n_tokens, int64_t ldx,
                        float* y, int64_t ldy) {
   auto fn = table().matmul_transposed[static_cast<int>(w.dtype)];

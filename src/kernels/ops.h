@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "kernels/kernels.h"
@@ -34,6 +35,12 @@ struct MatmulJob {
 // gives it: jobs only share the loop. Jobs reading the same x (same pointer,
 // token count, stride and width) share its quantized copy.
 void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs);
+
+// The active table's packed copy of w for products with several tokens
+// (kernels.h, PackedWeights), or null where it has none for w's type. The
+// caller keeps it alive and sets w.packed; results do not change, only
+// their speed (and the memory the copy takes).
+std::unique_ptr<kernels::PackedWeights> pack_for_batches(const Tensor& w);
 
 // y[t*ldy + c] = sum_r x[t*ldx + r] * W[r, c]
 void matmul_transposed(ThreadPool& pool, const Tensor& w, const float* x, int64_t n_tokens, int64_t ldx,

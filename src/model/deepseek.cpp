@@ -204,7 +204,7 @@ Result<MtpModule> load_mtp(WeightStore& w, const ModelConfig& c, int64_t index) 
 class DeepseekModel : public TransformerModel {
  public:
   DeepseekModel(ModelConfig config, WeightStore weights, const LoadOptions& options)
-      : TransformerModel(std::move(config), std::move(weights), *options.pool, options.kv_cache_type),
+      : TransformerModel(std::move(config), std::move(weights), options),
         mode_(options.mla_mode) {}
 
   Status load() {
@@ -213,6 +213,7 @@ class DeepseekModel : public TransformerModel {
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
       auto layer = load_layer(weights_, c, i);
       if (!layer) return layer.error();
+      pack_dense_weights(layer.value());
       layers_.push_back(std::move(layer.value()));
     }
     for (int64_t m = 0; m < c.num_nextn_predict_layers; ++m) {
@@ -260,6 +261,17 @@ class DeepseekModel : public TransformerModel {
   void attention_naive(int64_t layer_index, const ForwardBatch& batch, const std::vector<float>& q,
                        const std::vector<float>& latent, std::vector<float>& o);
   void moe(const Moe& m, const float* x, int64_t n_rows, float* out);
+  // Packs what every token of a batch reads: attention, dense MLP, router
+  // and shared experts; not the routed experts, each of which a decode step
+  // gives only a few tokens.
+  void pack_dense_weights(Layer& layer) {
+    Mla& a = layer.attn;
+    for (Tensor* t : {&a.q_proj, &a.q_a_proj, &a.q_b_proj, &a.kv_a_proj_with_mqa, &a.kv_b_proj, &a.o_proj})
+      pack_for_batches(*t);
+    for (SwiGlu* f : {&layer.mlp, &layer.moe.shared_experts})
+      for (Tensor* t : {&f->gate_proj, &f->up_proj, &f->down_proj}) pack_for_batches(*t);
+    pack_for_batches(layer.moe.gate);
+  }
 
   MlaMode mode_;
   float softmax_scale_ = 1.0f;

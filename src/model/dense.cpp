@@ -27,8 +27,8 @@ struct Layer {
 
 class DenseModel : public TransformerModel {
  public:
-  DenseModel(ModelConfig config, WeightStore weights, ThreadPool& pool, DType kv_cache_type)
-      : TransformerModel(std::move(config), std::move(weights), pool, kv_cache_type) {}
+  DenseModel(ModelConfig config, WeightStore weights, const LoadOptions& options)
+      : TransformerModel(std::move(config), std::move(weights), options) {}
 
   Status load() {
     const ModelConfig& c = config_;
@@ -53,6 +53,7 @@ class DenseModel : public TransformerModel {
         auto w = take_matrix(weights_, c, name, s.rows, s.cols);
         if (!w) return w.error();
         s.out->weight = w.value();
+        pack_for_batches(s.out->weight);
         if (s.bias) {
           auto b = take_vector(weights_, name + ".bias", s.rows);
           if (!b) return b.error();
@@ -62,6 +63,7 @@ class DenseModel : public TransformerModel {
       auto mlp = SwiGlu::load(weights_, c, p + ".mlp", c.hidden_size, c.intermediate_size);
       if (!mlp) return mlp.error();
       layer.mlp = mlp.value();
+      for (Tensor* t : {&layer.mlp.gate_proj, &layer.mlp.up_proj, &layer.mlp.down_proj}) pack_for_batches(*t);
       layers_.push_back(std::move(layer));
     }
     warn_unused_tensors();
@@ -149,7 +151,7 @@ class DenseModel : public TransformerModel {
 }  // namespace
 
 Result<std::unique_ptr<Model>> load_dense(ModelConfig config, WeightStore weights, const LoadOptions& options) {
-  auto model = std::make_unique<DenseModel>(std::move(config), std::move(weights), *options.pool, options.kv_cache_type);
+  auto model = std::make_unique<DenseModel>(std::move(config), std::move(weights), options);
   DSEEK_TRY(model->load());
   return std::unique_ptr<Model>(std::move(model));
 }

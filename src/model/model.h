@@ -37,6 +37,12 @@ struct LoadOptions {
   // (exact; the tier-1 tests use it).
   DType kv_cache_type = DType::F16;
   bool show_progress = false;
+  // Keep a copy of the weights every token reads (all but the routed
+  // experts), rearranged for products with several tokens at once, when the
+  // kernels have such a layout (ops::pack_for_batches): faster batched decode
+  // for a server, for as much memory again as those weights take (up to
+  // twice for some block types). Results are the same bits either way.
+  bool pack_for_batches = false;
 };
 
 class Model {
@@ -46,6 +52,9 @@ class Model {
   virtual KvCacheShape kv_cache_shape() const = 0;
   // Runs the tokens of every sequence; on success each cache holds them.
   virtual Status forward(std::span<SequenceInput> batch) = 0;
+
+  // Memory the packed copies for batches take (LoadOptions::pack_for_batches).
+  virtual int64_t packed_weight_bytes() const { return 0; }
 
   std::unique_ptr<KvCache> new_cache(int64_t max_tokens) const {
     return std::make_unique<KvCache>(kv_cache_shape(), max_tokens);

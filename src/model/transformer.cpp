@@ -37,7 +37,16 @@ Status TransformerModel::load_common() {
     input_norm_.push_back(std::move(in.value()));
     post_attention_norm_.push_back(std::move(post.value()));
   }
+  pack_for_batches(lm_head_);
   return ok_status();
+}
+
+void TransformerModel::pack_for_batches(Tensor& w) {
+  if (!pack_for_batches_ || !w.valid()) return;
+  auto packed = ops::pack_for_batches(w);
+  if (!packed) return;
+  w.packed = packed.get();
+  packed_.push_back(std::move(packed));
 }
 
 void TransformerModel::warn_unused_tensors() const {

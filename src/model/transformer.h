@@ -5,7 +5,10 @@
 // An architecture supplies attention and feed_forward for its layers.
 #pragma once
 
+#include <memory>
 #include <vector>
+
+#include "kernels/kernels.h"
 
 #include "model/model.h"
 #include "model/rope.h"
@@ -31,15 +34,27 @@ class TransformerModel : public Model {
  public:
   const ModelConfig& config() const override { return config_; }
   Status forward(std::span<SequenceInput> batch) override;
+  int64_t packed_weight_bytes() const override {
+    int64_t n = 0;
+    for (const auto& p : packed_) n += p->n_bytes;
+    return n;
+  }
 
  protected:
-  TransformerModel(ModelConfig config, WeightStore weights, ThreadPool& pool, DType kv_cache_type)
-      : config_(std::move(config)), weights_(std::move(weights)), pool_(pool), kv_cache_type_(kv_cache_type) {}
+  TransformerModel(ModelConfig config, WeightStore weights, const LoadOptions& options)
+      : config_(std::move(config)),
+        weights_(std::move(weights)),
+        pool_(*options.pool),
+        kv_cache_type_(options.kv_cache_type),
+        pack_for_batches_(options.pack_for_batches) {}
 
   // Embeddings, the two norms of each layer, the final norm and the head.
   Status load_common();
   // Names checkpoint tensors no loader took (a sign of a layout we misread).
   void warn_unused_tensors() const;
+  // When the options ask for it, gives w the kernels' packed copy for
+  // batched products (LoadOptions::pack_for_batches), owned by the model.
+  void pack_for_batches(Tensor& w);
 
   // x: normalized hidden states [n_rows][hidden]; out: [n_rows][hidden].
   // attention also writes the new tokens' rows into each sequence's cache.
@@ -50,6 +65,8 @@ class TransformerModel : public Model {
   WeightStore weights_;  // owns the file mappings the tensors point into
   ThreadPool& pool_;
   DType kv_cache_type_;  // element type of the caches new_cache() makes
+  bool pack_for_batches_;
+  std::vector<std::unique_ptr<kernels::PackedWeights>> packed_;
   RopeFrequencies rope_;
 
   Tensor embed_tokens_;

@@ -22,6 +22,7 @@ Tensor Tensor::row_range(int64_t begin, int64_t end) const {
   view.data = data + begin * row_stride_bytes();
   view.n_bytes = (end - begin) * row_stride_bytes();
   view.block_scale.row_offset += begin;
+  view.packed = nullptr;
   return view;
 }
 
@@ -36,6 +37,7 @@ Tensor Tensor::slice_outer(int64_t index) const {
   view.n_bytes = rows_per_slice * row_stride_bytes();
   view.block_scale.row_offset += index * rows_per_slice;
   view.name = name + "[" + std::to_string(index) + "]";
+  view.packed = nullptr;
   return view;
 }
 

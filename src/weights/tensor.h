@@ -12,6 +12,10 @@
 
 namespace dseek {
 
+namespace kernels {
+struct PackedWeights;  // kernels/kernels.h
+}
+
 // DeepSeek-V3 ships fp8 weights with one f32 scale per block of
 // block_rows x block_cols elements: w = fp8 * scale[r / block_rows][c / block_cols].
 struct BlockScale {
@@ -37,6 +41,10 @@ struct Tensor {
   const uint8_t* data = nullptr;
   int64_t n_bytes = 0;
   BlockScale block_scale;  // set only for F8_E4M3
+  // A kernel table's rearranged copy of these bytes for products with
+  // several tokens (ops::pack_for_batches), or null. Owned by whoever packed
+  // it (the model); views of part of the tensor do not carry it.
+  const kernels::PackedWeights* packed = nullptr;
 
   bool valid() const { return data != nullptr; }
   int64_t numel() const;

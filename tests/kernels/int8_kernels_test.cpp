@@ -167,6 +167,58 @@ TEST(Int8Kernels, EveryTableEqualsTheScalarTwin) {
   }
 }
 
+// A table's packed copy of a matrix (ops::pack_for_batches, what a server
+// keeps of the weights every token reads) gives the scalar twin's bits too,
+// however the rows are split (tiles of 16, ranges that start or end inside
+// one, rows past the last whole tile) and for every token count; and views
+// of part of the tensor drop it.
+TEST(Int8Kernels, PackedCopyGivesTheTwinsBits) {
+  std::mt19937 rng(13);
+  int packed_types = 0;
+  for (DType t : kActTypes) {
+    const MatmulActFn twin = reference_table().matmul_act[static_cast<int>(t)];
+    const ActFormat format = reference_table().act_format[static_cast<int>(t)];
+    for (const KernelTable* table : runnable_tables()) {
+      const PackFn pack = table->pack[static_cast<int>(t)];
+      const MatmulActFn fn = table->matmul_act[static_cast<int>(t)];
+      if (!pack || !fn) continue;
+      ++packed_types;
+      for (int64_t cols : shapes_for(t)) {
+        for (int64_t rows : {16, 53}) {
+          Weights w = make_weights(t, rows, cols, rng);
+          const std::unique_ptr<PackedWeights> packed = pack(w.tensor);
+          ASSERT_NE(packed, nullptr) << table->name << " " << name_of(t);
+          EXPECT_EQ(packed->rows, rows / 16 * 16);
+          w.tensor.packed = packed.get();
+          EXPECT_EQ(w.tensor.row_range(0, 16).packed, nullptr);
+          const ActLayout layout = ActLayout::make(format, cols);
+          for (int64_t n_tokens : {1, 2, 3, 8, 9, 17}) {
+            const auto x = make_activations(n_tokens, cols, rng);
+            const Acts act(quantize_all(reference_table(), layout, x, n_tokens));
+            const int64_t ldy = rows + 1;
+            std::vector<float> want(static_cast<size_t>(n_tokens * ldy), -7.0f);
+            twin(w.tensor, 0, rows, act.data, layout, n_tokens, want.data(), ldy);
+            std::vector<float> whole(want.size(), -7.0f), split(want.size(), -7.0f);
+            fn(w.tensor, 0, rows, act.data, layout, n_tokens, whole.data(), ldy);
+            const int64_t cuts[] = {0, 5, 16, 37, rows};
+            for (int i = 0; i + 1 < 5; ++i) {
+              const int64_t b = std::min(cuts[i], rows), e = std::min(cuts[i + 1], rows);
+              if (b < e) fn(w.tensor, b, e, act.data, layout, n_tokens, split.data(), ldy);
+            }
+            const std::string what = std::string(table->name) + " " + name_of(t) + " cols=" + std::to_string(cols) +
+                                     " rows=" + std::to_string(rows) + " tokens=" + std::to_string(n_tokens);
+            ASSERT_EQ(std::memcmp(whole.data(), want.data(), want.size() * 4), 0) << what;
+            ASSERT_EQ(std::memcmp(split.data(), want.data(), want.size() * 4), 0) << what << " (rows split)";
+          }
+        }
+      }
+    }
+  }
+  // Where the CPU runs the AVX-512 table, it packs the 32-element block types.
+  for (const KernelTable* table : runnable_tables())
+    if (std::string(table->name) == "avx512") EXPECT_GE(packed_types, 5);
+}
+
 // The activation as the int8 / bf16 kernels see it, dequantized.
 std::vector<double> dequantized_activation(const ActLayout& layout, const uint8_t* bytes) {
   const ActView a{bytes, &layout};

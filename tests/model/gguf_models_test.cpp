@@ -6,11 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <memory>
 
 #include "engine/greedy.h"
 #include "formats/gguf.h"
 #include "formats/gguf_builder.h"
+#include "kernels/kernels.h"
 #include "logits_compare.h"
 #include "model/architectures.h"
 #include "model/gguf_model.h"
@@ -111,6 +114,73 @@ TEST(GgufModels, QuantizedFilesWithinTier3OfLlamaCpp) {
 }
 
 // The metadata mapping reproduces what the HF config.json of the same model says.
+// Logits of three sequences run together: their prompts (different lengths)
+// in one pass, then four decode steps of all three at once.
+std::vector<float> batched_logits(const std::string& path, const std::vector<int32_t>& tokens, bool pack,
+                                  int64_t* packed_bytes) {
+  ThreadPool pool(2);
+  LoadOptions options;
+  options.pool = &pool;
+  options.kv_cache_type = DType::F32;
+  options.pack_for_batches = pack;
+  auto model = load_model(path, options);
+  EXPECT_TRUE(model.ok()) << (model.ok() ? "" : model.error().message);
+  if (!model.ok()) return {};
+  Model& m = *model.value();
+  *packed_bytes = m.packed_weight_bytes();
+  const int64_t vocab = m.config().vocab_size;
+  constexpr int kSeqs = 3, kSteps = 4;
+  std::vector<std::unique_ptr<KvCache>> caches;
+  std::vector<std::vector<int32_t>> prompts;
+  for (int s = 0; s < kSeqs; ++s) {
+    caches.push_back(m.new_cache(64));
+    prompts.emplace_back(tokens.begin() + s, tokens.begin() + s + 3 + 4 * s);
+  }
+  std::vector<float> out;
+  for (int step = 0; step <= kSteps; ++step) {
+    std::vector<float> logits(static_cast<size_t>(kSeqs * 16 * vocab));
+    std::vector<SequenceInput> batch;
+    std::vector<int32_t> next(kSeqs);
+    for (int s = 0; s < kSeqs; ++s) {
+      next[s] = tokens[(10 + 3 * step + s) % tokens.size()];
+      const std::span<const int32_t> ids = step == 0 ? std::span<const int32_t>(prompts[s]) : std::span<const int32_t>(&next[s], 1);
+      batch.push_back({caches[s].get(), ids, true, logits.data() + s * 16 * vocab});
+    }
+    auto status = m.forward(std::span<SequenceInput>(batch));
+    EXPECT_TRUE(status.ok());
+    for (int s = 0; s < kSeqs; ++s)
+      out.insert(out.end(), logits.begin() + s * 16 * vocab,
+                 logits.begin() + (s * 16 + static_cast<int64_t>(batch[s].tokens.size())) * vocab);
+  }
+  return out;
+}
+
+// The packed copies a server keeps of the weights every token reads
+// (LoadOptions::pack_for_batches) change speed, never results: the quantized
+// files give the same bits with and without them, batched.
+TEST(GgufModels, PackedWeightsGiveTheSameBits) {
+  int packed_files = 0;
+  for (const char* model : kModels) {
+    for (const char* type : {"q8_0", "q4_0"}) {
+      const std::string file = fixture(model, std::string("model-") + type + ".gguf");
+      if (!std::filesystem::exists(file)) continue;
+      const auto tokens = testing::read_id_list(fixture(model, "tokens.txt"));
+      int64_t bytes_plain = -1, bytes_packed = -1;
+      const auto plain = batched_logits(file, tokens, false, &bytes_plain);
+      const auto packed = batched_logits(file, tokens, true, &bytes_packed);
+      EXPECT_EQ(bytes_plain, 0);
+      ASSERT_FALSE(plain.empty());
+      ASSERT_EQ(plain.size(), packed.size()) << model << " " << type;
+      EXPECT_EQ(std::memcmp(plain.data(), packed.data(), plain.size() * sizeof(float)), 0) << model << " " << type;
+      if (bytes_packed > 0) ++packed_files;
+    }
+  }
+  // The active table packs both types where it has a packed layout for them.
+  const kernels::KernelTable& table = kernels::active_table();
+  if (table.use_act_kernels && table.pack[static_cast<int>(DType::Q8_0)] && table.pack[static_cast<int>(DType::Q4_0)])
+    EXPECT_GE(packed_files, 6);
+}
+
 TEST(GgufModels, ConfigFromMetadataMatchesConfigJson) {
   for (const char* model : kModels) {
     auto file = open_gguf(fixture(model, "model-f32.gguf"));

@@ -21,6 +21,8 @@ namespace dseek::kernels::avx512 {
 namespace {
 
 constexpr int kTokenTile = 4;
+// Rows the matrix-vector path fetches ahead of the row it computes.
+constexpr int64_t kRowsAhead = 4;
 
 DSEEK_TARGET_AVX512 inline float half_at(const uint8_t* p) {
   uint16_t h;
@@ -68,7 +70,7 @@ struct Legacy;
 template <>
 struct Legacy<DType::Q8_0> {
   static constexpr int kBytes = 34, kOffsetShift = 7;  // offset 128: q ^ 0x80 is q + 128
-  static constexpr bool kMin = false;
+  static constexpr bool kMin = false, kNibbles = false;
   DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) {
     const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2));
     const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2));
@@ -83,7 +85,7 @@ struct Legacy<DType::Q8_0> {
 template <>
 struct Legacy<DType::Q4_0> {
   static constexpr int kBytes = 18, kOffsetShift = 3;  // offset 8
-  static constexpr bool kMin = false;
+  static constexpr bool kMin = false, kNibbles = true;
   DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) { return nibbles2(a + 2, b + 2); }
   DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) { return nibbles1(a + 2); }
 };
@@ -91,7 +93,7 @@ struct Legacy<DType::Q4_0> {
 template <>
 struct Legacy<DType::Q4_1> {
   static constexpr int kBytes = 20, kOffsetShift = -1;  // no offset; d * q + m
-  static constexpr bool kMin = true;
+  static constexpr bool kMin = true, kNibbles = true;
   DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) { return nibbles2(a + 4, b + 4); }
   DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) { return nibbles1(a + 4); }
 };
@@ -114,13 +116,13 @@ struct Q5Blocks {
 template <>
 struct Legacy<DType::Q5_0> : Q5Blocks<2, 6> {
   static constexpr int kBytes = 22, kOffsetShift = 4;  // offset 16
-  static constexpr bool kMin = false;
+  static constexpr bool kMin = false, kNibbles = false;
 };
 
 template <>
 struct Legacy<DType::Q5_1> : Q5Blocks<4, 8> {
   static constexpr int kBytes = 24, kOffsetShift = -1;
-  static constexpr bool kMin = true;
+  static constexpr bool kMin = true, kNibbles = false;
 };
 
 // ---- matrix-matrix: 16 rows at a time ---------------------------------------
@@ -132,14 +134,42 @@ struct Legacy<DType::Q5_1> : Q5Blocks<4, 8> {
 // broadcast to every lane then adds one token's block product to all 16 rows
 // at once, and the scales of the 16 rows are one vector. The floats still
 // follow the canonical order: partial sum j of a row collects blocks
-// j, j+16, j+32, ... in increasing order.
+// j, j+16, j+32, ... in increasing order. Four-bit types keep two weights
+// per byte in the tile (vector k + 4 in the high nibbles of vector k), so a
+// tile is as large as the rows it came from and a tile kept from one product
+// to the next (pack_legacy) costs no more memory bandwidth than the rows.
 
-// The 16-row tile: per block 8 vectors of weights and the 16 rows' d (and m).
+// The 16-row tile: per block kVecs vectors of weights and the 16 rows' d (and m).
 struct Tile {
-  __m512i* w = nullptr;  // [nb][8]
+  __m512i* w = nullptr;  // [nb][kVecs]
   float* d = nullptr;    // [nb][16]
   float* m = nullptr;    // [nb][16]
+  // The bytes the next product will read (a packed copy's next tile), or
+  // null: fetched ahead, block by block, while this tile's tokens compute;
+  // left to the hardware prefetcher, the packed stream arrives at a third of
+  // the rate the rows stream does.
+  const uint8_t* next = nullptr;
+  int64_t next_bytes_per_block = 0;
 };
+
+template <DType T>
+constexpr int64_t tile_vectors() {
+  return Legacy<T>::kNibbles ? 4 : 8;
+}
+
+// Bytes of one tile of nb blocks: weights, d, and m for types with a min.
+template <DType T>
+constexpr int64_t tile_bytes(int64_t nb) {
+  return nb * 64 * (tile_vectors<T>() + (Legacy<T>::kMin ? 2 : 1));
+}
+
+// A tile laid out in bytes [w | d | m].
+template <DType T>
+Tile tile_at(uint8_t* p, int64_t nb) {
+  const int64_t w_bytes = nb * 64 * tile_vectors<T>();
+  return Tile{reinterpret_cast<__m512i*>(p), reinterpret_cast<float*>(p + w_bytes),
+              reinterpret_cast<float*>(p + w_bytes + nb * 64)};
+}
 
 // Per-thread scratch, 64-byte aligned, grown as needed.
 DSEEK_TARGET_AVX512 inline uint8_t* tile_scratch(size_t bytes) {
@@ -181,7 +211,7 @@ DSEEK_TARGET_AVX512 inline void transpose_8x8_halves(const __m512i v[8], __m512i
 }
 
 template <DType T>
-DSEEK_TARGET_AVX512 void repack_tile(const uint8_t* rows0, int64_t stride, int64_t nb, Tile& tile) {
+DSEEK_TARGET_AVX512 void repack_tile(const uint8_t* rows0, int64_t stride, int64_t nb, const Tile& tile) {
   using L = Legacy<T>;
   const __m512i row_offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                                  _mm512_set1_epi32(static_cast<int32_t>(stride)));
@@ -189,7 +219,13 @@ DSEEK_TARGET_AVX512 void repack_tile(const uint8_t* rows0, int64_t stride, int64
     const uint8_t* blk = rows0 + b * L::kBytes;
     __m512i v[8];
     for (int i = 0; i < 8; ++i) v[i] = L::pair(blk + i * stride, blk + (i + 8) * stride);
-    transpose_8x8_halves(v, tile.w + 8 * b);
+    if constexpr (L::kNibbles) {
+      __m512i u[8];
+      transpose_8x8_halves(v, u);
+      for (int k = 0; k < 4; ++k) tile.w[4 * b + k] = _mm512_or_si512(u[k], _mm512_slli_epi16(u[k + 4], 4));
+    } else {
+      transpose_8x8_halves(v, tile.w + 8 * b);
+    }
     const __m512i dm = _mm512_i32gather_epi32(row_offsets, blk, 1);
     _mm512_store_ps(tile.d + 16 * b, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm)));
     if constexpr (L::kMin) _mm512_store_ps(tile.m + 16 * b, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16))));
@@ -206,29 +242,50 @@ inline int32_t load_i32(const int8_t* p) {
 template <DType T, int NT>
 DSEEK_TARGET_AVX512 void tile_tokens(const Tile& tile, int64_t nb, const ActView* a, float* y, int64_t ldy) {
   using L = Legacy<T>;
+  // Blocks in storage order (the hardware prefetcher follows it), each
+  // adding to its partial sum j = b % 16 kept in L1: the same sums, in the
+  // same order, as walking j then b.
   alignas(64) float partial[NT][16][16];  // [token][j][row]
-  for (int j = 0; j < 16; ++j) {
-    __m512 p[NT];
-    for (int t = 0; t < NT; ++t) p[t] = _mm512_setzero_ps();
-    for (int64_t b = j; b < nb; b += 16) {
-      __m512i acc[NT];
-      for (int t = 0; t < NT; ++t) {
-        if constexpr (L::kOffsetShift >= 0) acc[t] = _mm512_set1_epi32(-(a[t].sum32()[b] << L::kOffsetShift));
-        else acc[t] = _mm512_setzero_si512();
-      }
-      const __m512i* w = tile.w + 8 * b;
-      for (int k = 0; k < 8; ++k) {
-        const __m512i wk = _mm512_load_si512(w + k);
-        for (int t = 0; t < NT; ++t)
-          acc[t] = _mm512_dpbusd_epi32(acc[t], wk, _mm512_set1_epi32(load_i32(a[t].q() + 32 * b + 4 * k)));
-      }
-      const __m512 d = _mm512_load_ps(tile.d + 16 * b);
-      for (int t = 0; t < NT; ++t) {
-        p[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), _mm512_mul_ps(d, _mm512_set1_ps(a[t].d()[b])), p[t]);
-        if constexpr (L::kMin) p[t] = _mm512_fmadd_ps(_mm512_load_ps(tile.m + 16 * b), _mm512_set1_ps(a[t].sx()[b]), p[t]);
-      }
+  for (int t = 0; t < NT; ++t)
+    for (int64_t j = 0; j < 16; ++j) _mm512_store_ps(partial[t][j], _mm512_setzero_ps());
+  const int8_t* xq[NT];
+  const float* xd[NT];
+  const int32_t* xs[NT];
+  const float* xsx[NT];
+  for (int t = 0; t < NT; ++t) {
+    xq[t] = a[t].q();
+    xd[t] = a[t].d();
+    xs[t] = a[t].sum32();
+    xsx[t] = a[t].sx();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const int64_t j = b & 15;
+    __m512i acc[NT];
+    for (int t = 0; t < NT; ++t) {
+      if constexpr (L::kOffsetShift >= 0) acc[t] = _mm512_set1_epi32(-(xs[t][b] << L::kOffsetShift));
+      else acc[t] = _mm512_setzero_si512();
     }
-    for (int t = 0; t < NT; ++t) _mm512_store_ps(partial[t][j], p[t]);
+    if (tile.next != nullptr) {
+      const uint8_t* ahead = tile.next + b * tile.next_bytes_per_block;
+      for (int64_t line = 0; line < tile.next_bytes_per_block; line += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T0);
+    }
+    const __m512i* w = tile.w + tile_vectors<T>() * b;
+    for (int k = 0; k < 8; ++k) {
+      __m512i wk;
+      if constexpr (L::kNibbles)
+        wk = _mm512_and_si512(k < 4 ? _mm512_load_si512(w + k) : _mm512_srli_epi16(_mm512_load_si512(w + k - 4), 4),
+                              _mm512_set1_epi8(0x0F));
+      else wk = _mm512_load_si512(w + k);
+      for (int t = 0; t < NT; ++t)
+        acc[t] = _mm512_dpbusd_epi32(acc[t], wk, _mm512_set1_epi32(load_i32(xq[t] + 32 * b + 4 * k)));
+    }
+    const __m512 d = _mm512_load_ps(tile.d + 16 * b);
+    for (int t = 0; t < NT; ++t) {
+      __m512 p = _mm512_load_ps(partial[t][j]);
+      p = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), _mm512_mul_ps(d, _mm512_set1_ps(xd[t][b])), p);
+      if constexpr (L::kMin) p = _mm512_fmadd_ps(_mm512_load_ps(tile.m + 16 * b), _mm512_set1_ps(xsx[t][b]), p);
+      _mm512_store_ps(partial[t][j], p);
+    }
   }
   // tree16 over j, for all 16 rows at once.
   for (int t = 0; t < NT; ++t) {
@@ -240,32 +297,73 @@ DSEEK_TARGET_AVX512 void tile_tokens(const Tile& tile, int64_t nb, const ActView
   }
 }
 
+// Every token times one tile of rows r0..r0+15.
+template <DType T>
+DSEEK_TARGET_AVX512 void tile_all_tokens(const Tile& tile, int64_t nb, int64_t r0, const uint8_t* act,
+                                         const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
+  constexpr int kTokens = 8;
+  for (int64_t t0 = 0; t0 < n_tokens;) {
+    ActView a[kTokens];
+    const int64_t left = n_tokens - t0;
+    const int nt = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    for (int t = 0; t < nt; ++t) a[t] = ActView{act + (t0 + t) * layout.bytes, &layout};
+    float* yt = y + t0 * ldy + r0;
+    switch (nt) {
+      case 8: tile_tokens<T, 8>(tile, nb, a, yt, ldy); break;
+      case 4: tile_tokens<T, 4>(tile, nb, a, yt, ldy); break;
+      case 2: tile_tokens<T, 2>(tile, nb, a, yt, ldy); break;
+      default: tile_tokens<T, 1>(tile, nb, a, yt, ldy); break;
+    }
+    t0 += nt;
+  }
+}
+
+// Rows [row_begin, row_end) (whole tiles), each tile rearranged on the way.
 template <DType T>
 DSEEK_TARGET_AVX512 void matmul_legacy_tiles(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
                                              const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
   const int64_t nb = w.cols() / 32;
   const int64_t stride = w.row_stride_bytes();
-  const size_t w_bytes = static_cast<size_t>(nb) * 8 * 64, d_bytes = static_cast<size_t>(nb) * 64;
-  uint8_t* scratch = tile_scratch(w_bytes + 2 * d_bytes);
-  Tile tile{reinterpret_cast<__m512i*>(scratch), reinterpret_cast<float*>(scratch + w_bytes),
-            reinterpret_cast<float*>(scratch + w_bytes + d_bytes)};
-  constexpr int kTokens = 8;
+  const Tile tile = tile_at<T>(tile_scratch(static_cast<size_t>(tile_bytes<T>(nb))), nb);
   for (int64_t r0 = row_begin; r0 + 16 <= row_end; r0 += 16) {
     repack_tile<T>(w.data + r0 * stride, stride, nb, tile);
-    for (int64_t t0 = 0; t0 < n_tokens;) {
-      ActView a[kTokens];
-      const int64_t left = n_tokens - t0;
-      const int nt = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-      for (int t = 0; t < nt; ++t) a[t] = ActView{act + (t0 + t) * layout.bytes, &layout};
-      float* yt = y + t0 * ldy + r0;
-      switch (nt) {
-        case 8: tile_tokens<T, 8>(tile, nb, a, yt, ldy); break;
-        case 4: tile_tokens<T, 4>(tile, nb, a, yt, ldy); break;
-        case 2: tile_tokens<T, 2>(tile, nb, a, yt, ldy); break;
-        default: tile_tokens<T, 1>(tile, nb, a, yt, ldy); break;
-      }
-      t0 += nt;
+    tile_all_tokens<T>(tile, nb, r0, act, layout, n_tokens, y, ldy);
+  }
+}
+
+// The packed copy (pack_legacy): every tile of the matrix, rearranged once.
+// `format` is this address, per type.
+template <DType T>
+const char kPackedTiles = 0;
+
+template <DType T>
+DSEEK_TARGET_AVX512 std::unique_ptr<PackedWeights> pack_legacy(const Tensor& w) {
+  const int64_t nb = w.cols() / 32, tiles = w.rows() / 16;
+  if (tiles == 0 || w.cols() % 32 != 0) return nullptr;
+  auto packed = std::make_unique<PackedWeights>();
+  packed->format = &kPackedTiles<T>;
+  packed->rows = tiles * 16;
+  packed->n_bytes = tiles * tile_bytes<T>(nb);
+  packed->bytes.reset(static_cast<uint8_t*>(::operator new(static_cast<size_t>(packed->n_bytes), std::align_val_t{64})));
+  const int64_t stride = w.row_stride_bytes();
+  for (int64_t i = 0; i < tiles; ++i)
+    repack_tile<T>(w.data + 16 * i * stride, stride, nb, tile_at<T>(packed->bytes.get() + i * tile_bytes<T>(nb), nb));
+  return packed;
+}
+
+// Rows [row_begin, row_end) (whole tiles, within packed->rows) from the packed copy.
+template <DType T>
+DSEEK_TARGET_AVX512 void matmul_legacy_packed(const Tensor& w, const PackedWeights& packed, int64_t row_begin,
+                                              int64_t row_end, const uint8_t* act, const ActLayout& layout,
+                                              int64_t n_tokens, float* y, int64_t ldy) {
+  const int64_t nb = w.cols() / 32;
+  for (int64_t r0 = row_begin; r0 + 16 <= row_end; r0 += 16) {
+    Tile tile = tile_at<T>(packed.bytes.get() + r0 / 16 * tile_bytes<T>(nb), nb);
+    if (r0 + 32 <= packed.rows) {
+      tile.next = packed.bytes.get() + (r0 / 16 + 1) * tile_bytes<T>(nb);
+      tile.next_bytes_per_block = tile_bytes<T>(1);
     }
+    tile_all_tokens<T>(tile, nb, r0, act, layout, n_tokens, y, ldy);
   }
 }
 
@@ -280,6 +378,11 @@ DSEEK_TARGET_AVX512 void matmul_legacy_rows(const Tensor& w, int64_t row_begin, 
   const int64_t stride = w.row_stride_bytes();
   for (int64_t r = row_begin; r < row_end; ++r) {
     const uint8_t* row = w.data + r * stride;
+    // Fetch ahead: the row kRowsAhead on (this call's or the next caller's).
+    if (r + kRowsAhead < w.rows()) {
+      const uint8_t* ahead = row + kRowsAhead * stride;
+      for (int64_t line = 0; line < stride; line += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T0);
+    }
     for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenTile) {
       const int nt = static_cast<int>(std::min<int64_t>(kTokenTile, n_tokens - t0));
       __m512 p[kTokenTile];
@@ -320,12 +423,21 @@ DSEEK_TARGET_AVX512 void matmul_legacy_rows(const Tensor& w, int64_t row_begin, 
   }
 }
 
-// The two paths give the same bits (canonical order), so the choice is
-// only about speed: repacking pays off from a few tokens on.
+// The paths give the same bits (canonical order), so the choice is only
+// about speed: tiles pay off from a few tokens on, and sooner when they were
+// rearranged once at load.
 template <DType T>
 DSEEK_TARGET_AVX512 void matmul_legacy(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
                                        const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
-  constexpr int64_t kMinTokensForTiles = 6;
+  constexpr int64_t kMinTokensForTiles = 6, kMinTokensForPacked = 1;
+  if (w.packed && w.packed->format == &kPackedTiles<T> && n_tokens >= kMinTokensForPacked) {
+    const int64_t begin = std::min(row_end, (row_begin + 15) / 16 * 16);
+    const int64_t end = std::max(begin, std::min(row_end, w.packed->rows) / 16 * 16);
+    if (begin > row_begin) matmul_legacy_rows<T>(w, row_begin, begin, act, layout, n_tokens, y, ldy);
+    matmul_legacy_packed<T>(w, *w.packed, begin, end, act, layout, n_tokens, y, ldy);
+    if (end < row_end) matmul_legacy_rows<T>(w, end, row_end, act, layout, n_tokens, y, ldy);
+    return;
+  }
   int64_t tiled_end = row_begin;
   if (n_tokens >= kMinTokensForTiles) {
     tiled_end = row_begin + (row_end - row_begin) / 16 * 16;
@@ -558,6 +670,11 @@ void fill_int8_matmul(KernelTable& table) {
   set(DType::Q4_1, matmul_legacy<DType::Q4_1>);
   set(DType::Q5_0, matmul_legacy<DType::Q5_0>);
   set(DType::Q5_1, matmul_legacy<DType::Q5_1>);
+  table.pack[static_cast<int>(DType::Q8_0)] = pack_legacy<DType::Q8_0>;
+  table.pack[static_cast<int>(DType::Q4_0)] = pack_legacy<DType::Q4_0>;
+  table.pack[static_cast<int>(DType::Q4_1)] = pack_legacy<DType::Q4_1>;
+  table.pack[static_cast<int>(DType::Q5_0)] = pack_legacy<DType::Q5_0>;
+  table.pack[static_cast<int>(DType::Q5_1)] = pack_legacy<DType::Q5_1>;
   set(DType::Q2_K, matmul_kquant<DType::Q2_K>);
   set(DType::Q3_K, matmul_kquant<DType::Q3_K>);
   set(DType::Q4_K, matmul_kquant<DType::Q4_K>);
