@@ -59,7 +59,10 @@ void ThreadPool::run_chunks(uint32_t generation, int thread_index) {
     const RangeFn* body = body_.load(std::memory_order_relaxed);
     const int64_t n = n_.load(std::memory_order_relaxed);
     if (begin >= n) return;
-    const int64_t end = std::min(n, begin + chunk_.load(std::memory_order_relaxed));
+    // Guided: a share of what is left, so the last chunks are small and no
+    // thread waits long at the end for another's big one.
+    const int64_t share = (n - begin) / (2 * n_threads_);
+    const int64_t end = std::min(n, begin + std::max(grain_.load(std::memory_order_relaxed), share));
     const uint64_t claimed = (static_cast<uint64_t>(generation) << 32) | static_cast<uint64_t>(end);
     if (!work_.compare_exchange_weak(word, claimed, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
     (*body)(begin, end, thread_index);
@@ -76,10 +79,9 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, RangeFn body) {
     body(0, n, 0);
     return;
   }
-  // About four chunks per thread balances uneven rows without much overhead.
   body_.store(&body, std::memory_order_relaxed);
   n_.store(n, std::memory_order_relaxed);
-  chunk_.store(std::max(grain, (n + 4 * n_threads_ - 1) / (4 * n_threads_)), std::memory_order_relaxed);
+  grain_.store(grain, std::memory_order_relaxed);
   done_.store(0, std::memory_order_relaxed);
   const uint32_t generation = ++generation_;
   // Sequentially consistent: this store and the sleeper count below, and a

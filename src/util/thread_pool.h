@@ -74,12 +74,12 @@ class ThreadPool {
   ThreadPoolOptions options_;
   std::vector<std::thread> workers_;
 
-  // The loop currently running: its body, size and chunk, written before
+  // The loop currently running: its body, size and grain, written before
   // `work_` publishes it (a late reader of a newer loop's values fails its
   // compare-and-swap, which checks the generation).
   std::atomic<const RangeFn*> body_{nullptr};
   std::atomic<int64_t> n_{0};
-  std::atomic<int64_t> chunk_{1};
+  std::atomic<int64_t> grain_{1};  // smallest chunk a thread claims
   // generation << 32 | next unclaimed index.
   std::atomic<uint64_t> work_{0};
   std::atomic<int64_t> done_{0};  // items of the current loop finished
