@@ -42,6 +42,7 @@ const CpuFeatures& cpu_features() {
       f.avx512dq = bit(ebx, 17);
       f.avx512vl = bit(ebx, 31);
       f.avx512_vnni = bit(ecx, 11);
+      f.avx512_vbmi = bit(ecx, 1);
     }
     __cpuid_count(7, 1, eax, ebx, ecx, edx);
     f.avx_vnni = bit(eax, 4);

@@ -12,6 +12,7 @@ namespace dseek::kernels {
 void fill_reference_table(KernelTable& table);
 void fill_avx2_table(KernelTable& table);
 void fill_avx512_table(KernelTable& table, bool has_bf16);
+void fill_avx512_vbmi_table(KernelTable& table);
 
 namespace {
 
@@ -19,8 +20,10 @@ struct Tables {
   KernelTable reference;
   KernelTable avx2;
   KernelTable avx512;
+  KernelTable avx512vbmi;
   bool avx2_runnable = false;
   bool avx512_runnable = false;
+  bool avx512vbmi_runnable = false;
 
   Tables() {
     fill_reference_table(reference);
@@ -32,6 +35,9 @@ struct Tables {
                       cpu.avx512_vnni;
     avx512 = avx2;  // entries without an AVX-512 version keep the AVX2 one
     fill_avx512_table(avx512, cpu.avx512_bf16);
+    avx512vbmi_runnable = avx512_runnable && cpu.avx512_vbmi;
+    avx512vbmi = avx512;
+    fill_avx512_vbmi_table(avx512vbmi);
   }
 };
 
@@ -48,6 +54,7 @@ std::vector<const KernelTable*> runnable_tables() {
   std::vector<const KernelTable*> out{&tables().reference};
   if (tables().avx2_runnable) out.push_back(&tables().avx2);
   if (tables().avx512_runnable) out.push_back(&tables().avx512);
+  if (tables().avx512vbmi_runnable) out.push_back(&tables().avx512vbmi);
   return out;
 }
 
