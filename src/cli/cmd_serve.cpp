@@ -151,7 +151,9 @@ void register_serve(CLI::App& app, int& exit_code) {
     }
     Model& model = *loaded->model;
     if (!o->quiet && model.packed_weight_bytes() > 0)
-      std::fprintf(stderr, "dseek serve: %.2f GiB of weights packed for batched decode (--no-pack-weights: none)\n",
+      std::fprintf(stderr,
+                   "dseek serve: %.2f GiB of weights packed for batched decode (limit: --pack-weights-gib; "
+                   "none: --no-pack-weights)\n",
                    static_cast<double>(model.packed_weight_bytes()) / (1 << 30));
     if (text->vocab_size() > model.config().vocab_size) {
       exit_code = report(Error{"the tokenizer has " + std::to_string(text->vocab_size()) +

@@ -20,6 +20,9 @@ void add_model_options(CLI::App& cmd, ModelOptions& options) {
   cmd.add_flag("--pack-weights,!--no-pack-weights", options.pack_for_batches,
                "keep a copy of the weights every token reads, rearranged for batches of tokens: faster "
                "batched decode, for up to that much memory again (default: on for serve, off otherwise)");
+  cmd.add_option("--pack-weights-gib", options.pack_budget_gib,
+                 "memory the packed copy may take at most (default: an eighth of physical memory)")
+      ->check(CLI::Range(0.0, 1e6));
 }
 
 void add_sampling_options(CLI::App& cmd, SamplingFlags& f) {
@@ -48,6 +51,13 @@ SamplingParams SamplingFlags::params() const {
   return p;
 }
 
+namespace {
+int64_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : int64_t{8} << 30;
+}
+}  // namespace
+
 Result<LoadedModel> load(const ModelOptions& options) {
   LoadedModel loaded;
   loaded.pool = std::make_unique<ThreadPool>(options.threads > 0 ? options.threads : physical_core_count());
@@ -57,6 +67,9 @@ Result<LoadedModel> load(const ModelOptions& options) {
   load_options.kv_cache_type = options.kv_type == "f32" ? DType::F32 : options.kv_type == "bf16" ? DType::BF16 : DType::F16;
   load_options.show_progress = isatty(STDERR_FILENO);
   load_options.pack_for_batches = options.pack_for_batches;
+  load_options.pack_budget_bytes = options.pack_budget_gib > 0
+                                       ? static_cast<int64_t>(options.pack_budget_gib * (1 << 30))
+                                       : physical_memory_bytes() / 8;
   auto model = load_model(options.model_path, load_options);
   if (!model) return model.error();
   loaded.model = std::move(model.value());

@@ -21,6 +21,7 @@ struct ModelOptions {
   std::string mla = "absorbed";
   std::string kv_type = "f16";
   bool pack_for_batches = false;  // default per command: on for serve
+  double pack_budget_gib = 0;     // 0: an eighth of physical memory
 };
 
 void add_model_options(CLI::App& cmd, ModelOptions& options);

@@ -43,6 +43,11 @@ struct LoadOptions {
   // for a server, for as much memory again as those weights take (up to
   // twice for some block types). Results are the same bits either way.
   bool pack_for_batches = false;
+  // At most this many bytes of packed copies (0: no limit). Packing stops at
+  // the first matrix that would pass it (the output head and the first
+  // layers are packed, the rest not), so a large dense model cannot double
+  // its memory unasked.
+  int64_t pack_budget_bytes = 0;
 };
 
 class Model {

@@ -45,6 +45,10 @@ void TransformerModel::pack_for_batches(Tensor& w) {
   if (!pack_for_batches_ || !w.valid()) return;
   auto packed = ops::pack_for_batches(w);
   if (!packed) return;
+  if (pack_budget_bytes_ > 0 && packed_weight_bytes() + packed->n_bytes > pack_budget_bytes_) {
+    pack_for_batches_ = false;  // the budget is spent: the rest stays as the file has it
+    return;
+  }
   w.packed = packed.get();
   packed_.push_back(std::move(packed));
 }

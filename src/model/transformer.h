@@ -46,7 +46,8 @@ class TransformerModel : public Model {
         weights_(std::move(weights)),
         pool_(*options.pool),
         kv_cache_type_(options.kv_cache_type),
-        pack_for_batches_(options.pack_for_batches) {}
+        pack_for_batches_(options.pack_for_batches),
+        pack_budget_bytes_(options.pack_budget_bytes) {}
 
   // Embeddings, the two norms of each layer, the final norm and the head.
   Status load_common();
@@ -66,6 +67,7 @@ class TransformerModel : public Model {
   ThreadPool& pool_;
   DType kv_cache_type_;  // element type of the caches new_cache() makes
   bool pack_for_batches_;
+  int64_t pack_budget_bytes_;
   std::vector<std::unique_ptr<kernels::PackedWeights>> packed_;
   RopeFrequencies rope_;
 

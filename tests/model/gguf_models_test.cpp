@@ -117,12 +117,13 @@ TEST(GgufModels, QuantizedFilesWithinTier3OfLlamaCpp) {
 // Logits of three sequences run together: their prompts (different lengths)
 // in one pass, then four decode steps of all three at once.
 std::vector<float> batched_logits(const std::string& path, const std::vector<int32_t>& tokens, bool pack,
-                                  int64_t* packed_bytes) {
+                                  int64_t* packed_bytes, int64_t pack_budget = 0) {
   ThreadPool pool(2);
   LoadOptions options;
   options.pool = &pool;
   options.kv_cache_type = DType::F32;
   options.pack_for_batches = pack;
+  options.pack_budget_bytes = pack_budget;
   auto model = load_model(path, options);
   EXPECT_TRUE(model.ok()) << (model.ok() ? "" : model.error().message);
   if (!model.ok()) return {};
@@ -173,6 +174,16 @@ TEST(GgufModels, PackedWeightsGiveTheSameBits) {
       ASSERT_EQ(plain.size(), packed.size()) << model << " " << type;
       EXPECT_EQ(std::memcmp(plain.data(), packed.data(), plain.size() * sizeof(float)), 0) << model << " " << type;
       if (bytes_packed > 0) ++packed_files;
+      // Under a budget of half that, part of the weights are packed (never
+      // more than the budget), with the same results.
+      if (bytes_packed > 0) {
+        int64_t bytes_half = -1;
+        const auto half = batched_logits(file, tokens, true, &bytes_half, bytes_packed / 2);
+        EXPECT_GT(bytes_half, 0) << model << " " << type;
+        EXPECT_LE(bytes_half, bytes_packed / 2) << model << " " << type;
+        ASSERT_EQ(half.size(), plain.size());
+        EXPECT_EQ(std::memcmp(plain.data(), half.data(), plain.size() * sizeof(float)), 0) << model << " " << type;
+      }
     }
   }
   // The active table packs both types where it has a packed layout for them.
