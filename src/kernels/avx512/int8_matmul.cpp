@@ -212,13 +212,21 @@ DSEEK_TARGET_AVX512 inline void transpose_8x8_halves(const __m512i v[8], __m512i
   }
 }
 
+// `next`: the first of the 16 rows the following tile will be made of, or
+// null; their bytes are fetched while this tile is made, a cache line of
+// each row per line's worth of blocks (16 row streams at once are more than
+// the hardware prefetcher follows).
 template <DType T>
-DSEEK_TARGET_AVX512 void repack_tile(const uint8_t* rows0, int64_t stride, int64_t nb, const Tile& tile) {
+DSEEK_TARGET_AVX512 void repack_tile(const uint8_t* rows0, int64_t stride, int64_t nb, const Tile& tile,
+                                     const uint8_t* next = nullptr) {
   using L = Legacy<T>;
   const __m512i row_offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                                  _mm512_set1_epi32(static_cast<int32_t>(stride)));
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* blk = rows0 + b * L::kBytes;
+    if (next != nullptr && (b == 0 || (b * L::kBytes) / 64 != ((b + 1) * L::kBytes - 1) / 64)) {
+      for (int i = 0; i < 16; ++i) _mm_prefetch(reinterpret_cast<const char*>(next + i * stride + b * L::kBytes), _MM_HINT_T0);
+    }
     __m512i v[8];
     for (int i = 0; i < 8; ++i) v[i] = L::pair(blk + i * stride, blk + (i + 8) * stride);
     if constexpr (L::kNibbles) {
@@ -328,7 +336,8 @@ DSEEK_TARGET_AVX512 void matmul_legacy_tiles(const Tensor& w, int64_t row_begin,
   const int64_t stride = w.row_stride_bytes();
   const Tile tile = tile_at<T>(scratch<0>(static_cast<size_t>(tile_bytes<T>(nb))), nb);
   for (int64_t r0 = row_begin; r0 + 16 <= row_end; r0 += 16) {
-    repack_tile<T>(w.data + r0 * stride, stride, nb, tile);
+    const uint8_t* next = r0 + 32 <= w.rows() ? w.data + (r0 + 16) * stride : nullptr;
+    repack_tile<T>(w.data + r0 * stride, stride, nb, tile, next);
     tile_all_tokens<T>(tile, nb, r0, act, layout, n_tokens, y, ldy);
   }
 }
