@@ -6,124 +6,17 @@
 // floats are combined in the canonical order of int8_format.h. The results
 // equal the scalar twins (reference/int8_matmul.cpp) bit for bit.
 //
-// Weights are read in place from the mapped file (no repacking), one row at
-// a time, for up to four tokens per pass over the row.
-#include <algorithm>
+// This file: the matrix-matrix path (16-row tiles, rearranged on the way or
+// kept packed from load), the k-quants, and the table entries. The row path
+// for few tokens is in int8_blocks.h, Q4_0's VBMI rows in q4_0_rows_vbmi.cpp.
 #include <cmath>
-#include <cstring>
-#include <new>
+#include <memory>
 
-#include "kernels/avx512/simd_avx512.h"
-#include "kernels/kernels.h"
+#include "kernels/avx512/int8_blocks.h"
 #include "quant/blocks.h"
 
 namespace dseek::kernels::avx512 {
 namespace {
-
-constexpr int kTokenTile = 4;
-// Rows the matrix-vector path fetches ahead of the row it computes.
-constexpr int64_t kRowsAhead = 4;
-
-DSEEK_TARGET_AVX512 inline float half_at(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
-
-// ---- 32-element blocks -----------------------------------------------------
-
-// Q4 nibbles of one block (16 bytes at p) as [low nibbles | high nibbles]:
-// elements 0-15 then 16-31, the block's natural order.
-DSEEK_TARGET_AVX512 inline __m512i nibbles2(const uint8_t* p0, const uint8_t* p1) {
-  const __m256i y = _mm256_inserti128_si256(
-      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0))),
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1)), 1);
-  const __m512i a = _mm512_castsi256_si512(y);
-  const __m512i b = _mm512_castsi256_si512(_mm256_srli_epi16(y, 4));
-  const __m512i z = _mm512_permutex2var_epi64(a, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), b);
-  return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
-}
-
-DSEEK_TARGET_AVX512 inline __m512i nibbles1(const uint8_t* p0) {
-  const __m256i y = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0)));
-  const __m512i a = _mm512_zextsi256_si512(y);
-  const __m512i b = _mm512_zextsi256_si512(_mm256_srli_epi16(y, 4));
-  const __m512i z = _mm512_permutex2var_epi64(a, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), b);
-  return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
-}
-
-DSEEK_TARGET_AVX512 inline uint32_t load_u32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-// Per type: bytes per block, the unsigned offset, whether a min term
-// follows, and the unpacking of one or two consecutive blocks.
-template <DType T>
-struct Legacy;
-
-// Each Legacy<T>::pair(a, b) unpacks block a into bytes 0-31 and block b
-// into bytes 32-63 (two consecutive blocks of a row for the matrix-vector
-// path; the same block of two rows for the matrix-matrix path); one(a)
-// leaves bytes 32-63 zero.
-template <>
-struct Legacy<DType::Q8_0> {
-  static constexpr int kBytes = 34, kOffsetShift = 7;  // offset 128: q ^ 0x80 is q + 128
-  static constexpr bool kMin = false, kNibbles = false;
-  DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) {
-    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2));
-    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2));
-    return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), _mm512_set1_epi8(char(0x80)));
-  }
-  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) {
-    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2));
-    return _mm512_zextsi256_si512(_mm256_xor_si256(lo, _mm256_set1_epi8(char(0x80))));
-  }
-};
-
-template <>
-struct Legacy<DType::Q4_0> {
-  static constexpr int kBytes = 18, kOffsetShift = 3;  // offset 8
-  static constexpr bool kMin = false, kNibbles = true;
-  DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) { return nibbles2(a + 2, b + 2); }
-  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) { return nibbles1(a + 2); }
-};
-
-template <>
-struct Legacy<DType::Q4_1> {
-  static constexpr int kBytes = 20, kOffsetShift = -1;  // no offset; d * q + m
-  static constexpr bool kMin = true, kNibbles = true;
-  DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) { return nibbles2(a + 4, b + 4); }
-  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) { return nibbles1(a + 4); }
-};
-
-// Q5: the fifth bit of element i is bit i of the block's 32-bit qh.
-template <int kQh, int kQs>
-struct Q5Blocks {
-  DSEEK_TARGET_AVX512 static __m512i pair(const uint8_t* a, const uint8_t* b) {
-    const __m512i u = nibbles2(a + kQs, b + kQs);
-    const __mmask64 high =
-        static_cast<__mmask64>(load_u32(a + kQh)) | (static_cast<__mmask64>(load_u32(b + kQh)) << 32);
-    return _mm512_mask_add_epi8(u, high, u, _mm512_set1_epi8(16));
-  }
-  DSEEK_TARGET_AVX512 static __m512i one(const uint8_t* a) {
-    const __m512i u = nibbles1(a + kQs);
-    return _mm512_mask_add_epi8(u, static_cast<__mmask64>(load_u32(a + kQh)), u, _mm512_set1_epi8(16));
-  }
-};
-
-template <>
-struct Legacy<DType::Q5_0> : Q5Blocks<2, 6> {
-  static constexpr int kBytes = 22, kOffsetShift = 4;  // offset 16
-  static constexpr bool kMin = false, kNibbles = false;
-};
-
-template <>
-struct Legacy<DType::Q5_1> : Q5Blocks<4, 8> {
-  static constexpr int kBytes = 24, kOffsetShift = -1;
-  static constexpr bool kMin = true, kNibbles = false;
-};
 
 // ---- matrix-matrix: 16 rows at a time ---------------------------------------
 //
@@ -169,24 +62,6 @@ Tile tile_at(uint8_t* p, int64_t nb) {
   const int64_t w_bytes = nb * 64 * tile_vectors<T>();
   return Tile{reinterpret_cast<__m512i*>(p), reinterpret_cast<float*>(p + w_bytes),
               reinterpret_cast<float*>(p + w_bytes + nb * 64)};
-}
-
-// Per-thread scratch, 64-byte aligned, grown as needed; one buffer per slot
-// (0: a tile, 1: rearranged activations).
-template <int kSlot>
-DSEEK_TARGET_AVX512 inline uint8_t* scratch(size_t bytes) {
-  struct Buffer {
-    uint8_t* p = nullptr;
-    size_t size = 0;
-    ~Buffer() { ::operator delete(p, std::align_val_t{64}); }
-  };
-  thread_local Buffer buf;
-  if (bytes > buf.size) {
-    ::operator delete(buf.p, std::align_val_t{64});
-    buf.p = static_cast<uint8_t*>(::operator new(bytes, std::align_val_t{64}));
-    buf.size = bytes;
-  }
-  return buf.p;
 }
 
 // 8 vectors v[i] = [row i (8 dwords) | row i + 8 (8 dwords)] to 8 vectors
@@ -275,10 +150,7 @@ DSEEK_TARGET_AVX512 void tile_tokens(const Tile& tile, int64_t nb, const ActView
       if constexpr (L::kOffsetShift >= 0) acc[t] = _mm512_set1_epi32(-(xs[t][b] << L::kOffsetShift));
       else acc[t] = _mm512_setzero_si512();
     }
-    if (tile.next != nullptr) {
-      const uint8_t* ahead = tile.next + b * tile.next_bytes_per_block;
-      for (int64_t line = 0; line < tile.next_bytes_per_block; line += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T0);
-    }
+    if (tile.next != nullptr) prefetch_bytes(tile.next + b * tile.next_bytes_per_block, tile.next_bytes_per_block);
     const __m512i* w = tile.w + tile_vectors<T>() * b;
     for (int k = 0; k < 8; ++k) {
       __m512i wk;
@@ -375,199 +247,6 @@ DSEEK_TARGET_AVX512 void matmul_legacy_packed(const Tensor& w, const PackedWeigh
       tile.next_bytes_per_block = tile_bytes<T>(1);
     }
     tile_all_tokens<T>(tile, nb, r0, act, layout, n_tokens, y, ldy);
-  }
-}
-
-// One chunk of up to 16 blocks of a row (at `chunk`, blocks c0..c0+nblk-1)
-// times tokens t0..t0+nt-1: adds block b's term to lane b - c0 of p[k].
-template <DType T>
-DSEEK_TARGET_AVX512 inline void legacy_chunk(const uint8_t* chunk, int nblk, int64_t c0, const uint8_t* act,
-                                             const ActLayout& layout, int64_t t0, int nt, __m512* p) {
-  using L = Legacy<T>;
-  const __m512i block_offsets =
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(L::kBytes));
-  const __mmask16 live = static_cast<__mmask16>((1u << nblk) - 1u);
-  __m512i u[8];
-  const int npairs = (nblk + 1) / 2;
-  for (int q = 0; q < 8; ++q) {
-    if (2 * q + 1 < nblk) u[q] = L::pair(chunk + 2 * q * L::kBytes, chunk + (2 * q + 1) * L::kBytes);
-    else if (2 * q < nblk) u[q] = L::one(chunk + 2 * q * L::kBytes);
-    else u[q] = _mm512_setzero_si512();
-  }
-  // d (and m in the next two bytes) of the chunk's blocks.
-  const __m512i dm = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, block_offsets, chunk, 1);
-  const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm));
-  __m512 mw = _mm512_setzero_ps();
-  if constexpr (L::kMin) mw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16)));
-  for (int k = 0; k < nt; ++k) {
-    const ActView a{act + (t0 + k) * layout.bytes, &layout};
-    const int8_t* xq = a.q() + c0 * 32;
-    __m512i s[8];
-    for (int q = 0; q < 8; ++q)
-      s[q] = q < npairs ? _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[q], _mm512_loadu_si512(xq + 64 * q))
-                        : _mm512_setzero_si512();
-    __m512i isum = reduce_block_pairs(s);
-    if constexpr (L::kOffsetShift >= 0)
-      isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(_mm512_loadu_si512(a.sum32() + c0), L::kOffsetShift));
-    const __m512 scale = _mm512_mul_ps(dw, _mm512_loadu_ps(a.d() + c0));
-    p[k] = _mm512_mask3_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, p[k], live);
-    if constexpr (L::kMin) p[k] = _mm512_mask3_fmadd_ps(mw, _mm512_loadu_ps(a.sx() + c0), p[k], live);
-  }
-}
-
-DSEEK_TARGET_AVX512 inline void prefetch_row(const uint8_t* row, int64_t bytes) {
-  for (int64_t line = 0; line < bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(row + line), _MM_HINT_T0);
-}
-
-// Matrix-vector (and few tokens): one row at a time, weights in place.
-template <DType T>
-DSEEK_TARGET_AVX512 void matmul_legacy_rows(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
-                                            const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
-  using L = Legacy<T>;
-  const int64_t nb = w.cols() / 32;
-  const int64_t stride = w.row_stride_bytes();
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* row = w.data + r * stride;
-    // Fetch ahead: the row kRowsAhead on (this call's or the next caller's).
-    if (r + kRowsAhead < w.rows()) prefetch_row(row + kRowsAhead * stride, stride);
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenTile) {
-      const int nt = static_cast<int>(std::min<int64_t>(kTokenTile, n_tokens - t0));
-      __m512 p[kTokenTile];
-      for (int k = 0; k < kTokenTile; ++k) p[k] = _mm512_setzero_ps();
-      for (int64_t c0 = 0; c0 < nb; c0 += 16)
-        legacy_chunk<T>(row + c0 * L::kBytes, static_cast<int>(std::min<int64_t>(16, nb - c0)), c0, act, layout, t0, nt, p);
-      for (int k = 0; k < nt; ++k) y[(t0 + k) * ldy + r] = tree16(p[k]);
-    }
-  }
-}
-
-// ---- Q4_0 rows with byte permutes (AVX512_VBMI) ------------------------------
-//
-// The plain row path spends most of its instructions unpacking nibbles into
-// the blocks' natural order and reducing each block's eight dot-product
-// lanes. Here one vpermt2b takes the nibble bytes of four blocks at once
-// (skipping their scales), the activations are rearranged once per call into
-// the order those nibbles come in, and a 4x4 transpose-add leaves the 16
-// block sums of a chunk in lane L = 4j + g for block 4g + j. The partial sums
-// live in that lane order until the whole chunks are done and are then put
-// back: the same integer block sums and the same float operations as the
-// scalar twin, in the same order.
-
-// Lane L of a chunk holds block lane_blocks()[L] = 4 * (L % 4) + L / 4 (a
-// permutation that is its own inverse).
-DSEEK_TARGET_AVX512 inline __m512i lane_blocks() {
-  return _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-}
-
-// Per token, what the permuted path reads: for each whole chunk, the 512
-// activations in nibble order, then the 16 offsets (8 * sum32) and scales
-// in lane order.
-struct VbmiActs {
-  static constexpr int64_t kChunkBytes = 512 + 64 + 64;
-  const uint8_t* base = nullptr;
-  int64_t per_token = 0;
-  const __m512i* q(int64_t t, int64_t chunk) const {
-    return reinterpret_cast<const __m512i*>(base + t * per_token + chunk * kChunkBytes);
-  }
-};
-
-DSEEK_TARGET_AVX512VBMI void prepare_vbmi_acts(const uint8_t* act, const ActLayout& layout, int64_t n_tokens,
-                                               int64_t chunks, uint8_t* out) {
-  const __m512i lanes = lane_blocks();
-  alignas(64) int8_t lo_idx[64], hi_idx[64];
-  for (int j = 0; j < 4; ++j)
-    for (int i = 0; i < 16; ++i) {
-      lo_idx[16 * j + i] = static_cast<int8_t>(32 * j + i);
-      hi_idx[16 * j + i] = static_cast<int8_t>(32 * j + 16 + i);
-    }
-  const __m512i lo = _mm512_load_si512(lo_idx), hi = _mm512_load_si512(hi_idx);
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    const ActView a{act + t * layout.bytes, &layout};
-    uint8_t* dst = out + t * chunks * VbmiActs::kChunkBytes;
-    for (int64_t c = 0; c < chunks; ++c, dst += VbmiActs::kChunkBytes) {
-      const int8_t* x = a.q() + 512 * c;
-      __m512i* q = reinterpret_cast<__m512i*>(dst);
-      for (int g = 0; g < 4; ++g) {
-        const __m512i x0 = _mm512_loadu_si512(x + 128 * g), x1 = _mm512_loadu_si512(x + 128 * g + 64);
-        _mm512_store_si512(q + 2 * g, _mm512_permutex2var_epi8(x0, lo, x1));
-        _mm512_store_si512(q + 2 * g + 1, _mm512_permutex2var_epi8(x0, hi, x1));
-      }
-      const __m512i sum32 = _mm512_permutexvar_epi32(lanes, _mm512_loadu_si512(a.sum32() + 16 * c));
-      _mm512_store_si512(q + 8, _mm512_slli_epi32(sum32, Legacy<DType::Q4_0>::kOffsetShift));
-      _mm512_store_ps(reinterpret_cast<float*>(q + 9), _mm512_permutexvar_ps(lanes, _mm512_loadu_ps(a.d() + 16 * c)));
-    }
-  }
-}
-
-DSEEK_TARGET_AVX512VBMI void q4_0_rows_vbmi(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
-                                            const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
-  using L = Legacy<DType::Q4_0>;
-  const int64_t nb = w.cols() / 32, chunks = nb / 16;
-  const int64_t stride = w.row_stride_bytes();
-  VbmiActs acts;
-  acts.per_token = chunks * VbmiActs::kChunkBytes;
-  uint8_t* prepared = scratch<1>(static_cast<size_t>(n_tokens * acts.per_token));
-  prepare_vbmi_acts(act, layout, n_tokens, chunks, prepared);
-  acts.base = prepared;
-  const __m512i lanes = lane_blocks();
-  // Scale of lane L = 4j + g: bytes 18j, 18j+1 of group g; d_idx serves a
-  // pair of groups (g % 2 picks the table), kUpperPair the lanes of groups 2, 3.
-  alignas(64) int8_t d_idx_bytes[64] = {};
-  for (int lane = 0; lane < 16; ++lane) {
-    const int j = lane / 4, g = lane % 4;
-    d_idx_bytes[2 * lane] = static_cast<int8_t>(L::kBytes * j + 64 * (g % 2));
-    d_idx_bytes[2 * lane + 1] = static_cast<int8_t>(L::kBytes * j + 1 + 64 * (g % 2));
-  }
-  const __m512i d_idx = _mm512_load_si512(d_idx_bytes);
-  constexpr __mmask32 kUpperPair = 0xCCCC;  // lanes with g = 2, 3
-  alignas(64) int8_t w_idx_bytes[64];
-  for (int j = 0; j < 4; ++j)
-    for (int i = 0; i < 16; ++i) w_idx_bytes[16 * j + i] = static_cast<int8_t>(L::kBytes * j + 2 + i);
-  const __m512i w_idx = _mm512_load_si512(w_idx_bytes);
-  const __m512i low4 = _mm512_set1_epi8(0x0F);
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* row = w.data + r * stride;
-    if (r + kRowsAhead < w.rows()) prefetch_row(row + kRowsAhead * stride, stride);
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenTile) {
-      const int nt = static_cast<int>(std::min<int64_t>(kTokenTile, n_tokens - t0));
-      __m512 p[kTokenTile];
-      for (int k = 0; k < kTokenTile; ++k) p[k] = _mm512_setzero_ps();
-      for (int64_t c = 0; c < chunks; ++c) {
-        const uint8_t* chunk = row + 16 * c * L::kBytes;
-        __m512i wlo[4], whi[4], head[4];
-        for (int g = 0; g < 4; ++g) {
-          const uint8_t* blocks = chunk + 4 * g * L::kBytes;  // 72 bytes: 4 blocks
-          head[g] = _mm512_loadu_si512(blocks);
-          const __m512i tail = _mm512_zextsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blocks + 64)));
-          const __m512i nib = _mm512_permutex2var_epi8(head[g], w_idx, tail);
-          wlo[g] = _mm512_and_si512(nib, low4);
-          whi[g] = _mm512_and_si512(_mm512_srli_epi16(nib, 4), low4);
-        }
-        // The 16 scales (each group's four sit in its first 64 bytes), in lane order.
-        const __m512i d01 = _mm512_permutex2var_epi8(head[0], d_idx, head[1]);
-        const __m512i d23 = _mm512_permutex2var_epi8(head[2], d_idx, head[3]);
-        const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_mask_blend_epi16(kUpperPair, d01, d23)));
-        for (int k = 0; k < nt; ++k) {
-          const __m512i* x = acts.q(t0 + k, c);
-          __m512i s[4];
-          for (int g = 0; g < 4; ++g)
-            s[g] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), wlo[g], _mm512_load_si512(x + 2 * g)),
-                                       whi[g], _mm512_load_si512(x + 2 * g + 1));
-          // 4x4 transpose-add within 128-bit lanes: lane 4j + g = block 4g + j.
-          const __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(s[0], s[1]), _mm512_unpackhi_epi32(s[0], s[1]));
-          const __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(s[2], s[3]), _mm512_unpackhi_epi32(s[2], s[3]));
-          __m512i isum = _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
-          isum = _mm512_sub_epi32(isum, _mm512_load_si512(x + 8));
-          const __m512 scale = _mm512_mul_ps(dw, _mm512_load_ps(reinterpret_cast<const float*>(x + 9)));
-          p[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, p[k]);
-        }
-      }
-      for (int k = 0; k < nt; ++k) p[k] = _mm512_permutexvar_ps(lanes, p[k]);  // back to block order
-      if (nb > 16 * chunks)
-        legacy_chunk<DType::Q4_0>(row + 16 * chunks * L::kBytes, static_cast<int>(nb - 16 * chunks), 16 * chunks, act,
-                                  layout, t0, nt, p);
-      for (int k = 0; k < nt; ++k) y[(t0 + k) * ldy + r] = tree16(p[k]);
-    }
   }
 }
 
