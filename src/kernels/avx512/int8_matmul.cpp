@@ -256,7 +256,7 @@ DSEEK_TARGET_AVX512 void matmul_legacy_packed(const Tensor& w, const PackedWeigh
 template <DType T, MatmulActFn Rows = matmul_legacy_rows<T>>
 DSEEK_TARGET_AVX512 void matmul_legacy(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
                                        const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
-  constexpr int64_t kMinTokensForTiles = 6, kMinTokensForPacked = 1;
+  constexpr int64_t kMinTokensForTiles = 6, kMinTokensForPacked = 2;
   if (w.packed && w.packed->format == &kPackedTiles<T> && n_tokens >= kMinTokensForPacked) {
     const int64_t begin = std::min(row_end, (row_begin + 15) / 16 * 16);
     const int64_t end = std::max(begin, std::min(row_end, w.packed->rows) / 16 * 16);
