@@ -449,6 +449,7 @@ DSEEK_TARGET_AVX512 void matmul_kquant(const Tensor& w, int64_t row_begin, int64
   const int64_t stride = w.row_stride_bytes();
   for (int64_t r = row_begin; r < row_end; ++r) {
     const uint8_t* row = w.data + r * stride;
+    if (r + kRowsAhead < w.rows()) prefetch_bytes(row + kRowsAhead * stride, stride);
     for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenTile) {
       const int nt = static_cast<int>(std::min<int64_t>(kTokenTile, n_tokens - t0));
       alignas(64) float p[kTokenTile][16] = {};
