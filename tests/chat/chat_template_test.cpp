@@ -2,14 +2,13 @@
 // Expected prompts are written out by hand from the templates' text.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "chat/chat_template.h"
+#include "dseek_cli.h"
 #include "test_data.h"
 
 namespace dseek::testing {
@@ -165,21 +164,11 @@ TEST(ChatRequestParse, ArrayOrObject) {
 
 // --- the command
 
-struct CommandRun {
-  int status = -1;
-  std::string out;
-};
-
-CommandRun run_dseek(const std::string& args) {
-  const std::string command = std::string("'") + DSEEK_BINARY + "' " + args + " 2>&1";
-  CommandRun r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+// `dseek ARGS` with its standard error after its standard output: what the
+// assertions below read (tests/dseek_cli.h runs it).
+CliRun run_template(const std::string& args) {
+  CliRun r = run_dseek(args);
+  r.out += r.err;
   return r;
 }
 
@@ -191,11 +180,11 @@ TEST(TemplateCommand, PrintsThePromptExactly) {
   const std::string messages = dir.write(
       "m.json", R"([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
                    {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "2+2?"}])");
-  const CommandRun without = run_dseek("template '" + dir.path() + "' --messages '" + messages + "'");
+  const CliRun without = run_template("template '" + dir.path() + "' --messages '" + messages + "'");
   EXPECT_EQ(without.status, 0) << without.out;
   EXPECT_EQ(without.out,
             "<｜begin▁of▁sentence｜>Be brief.<｜User｜>Hi<｜Assistant｜>Hello!<｜end▁of▁sentence｜><｜User｜>2+2?");
-  const CommandRun with = run_dseek("template '" + dir.path() + "' --messages '" + messages + "' --add-generation-prompt");
+  const CliRun with = run_template("template '" + dir.path() + "' --messages '" + messages + "' --add-generation-prompt");
   EXPECT_EQ(with.status, 0) << with.out;
   EXPECT_EQ(with.out, without.out + "<｜Assistant｜>");  // no newline added
 }
@@ -207,7 +196,7 @@ TEST(TemplateCommand, ToolsVarsAndTemplateOverride) {
   const std::string messages = dir.write("m.json", R"({"messages": []})");
   const std::string tools = dir.write(
       "tools.json", R"([{"type": "function", "function": {"name": "a"}}, {"type": "function", "function": {"name": "b"}}])");
-  const CommandRun r = run_dseek("template '" + dir.path() + "' --messages '" + messages + "' --tools '" + tools +
+  const CliRun r = run_template("template '" + dir.path() + "' --messages '" + messages + "' --tools '" + tools +
                           "' --chat-template '" + tmpl + "' --var effort=max --var n=41");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out, "<s>a,b|max|42");
@@ -217,15 +206,15 @@ TEST(TemplateCommand, ErrorsExitWithStatusOne) {
   TempFolder dir;
   dir.write("tokenizer_config.json", R"({"chat_template": "{% for m in messages %}{{ m.content | nosuch }}{% endfor %}"})");
   const std::string messages = dir.write("m.json", R"([{"role": "user", "content": "x"}])");
-  const CommandRun bad_filter = run_dseek("template '" + dir.path() + "' --messages '" + messages + "'");
+  const CliRun bad_filter = run_template("template '" + dir.path() + "' --messages '" + messages + "'");
   EXPECT_EQ(bad_filter.status, 1);
   EXPECT_NE(bad_filter.out.find("tokenizer_config.json: chat_template: line 1, column 39: Unknown StringValue filter: nosuch"),
             std::string::npos)
       << bad_filter.out;
-  const CommandRun no_file = run_dseek("template '" + dir.path() + "' --messages '" + dir.path() + "/absent.json'");
+  const CliRun no_file = run_template("template '" + dir.path() + "' --messages '" + dir.path() + "/absent.json'");
   EXPECT_EQ(no_file.status, 1);
   EXPECT_NE(no_file.out.find("absent.json"), std::string::npos) << no_file.out;
-  const CommandRun usage = run_dseek("template '" + dir.path() + "'");
+  const CliRun usage = run_template("template '" + dir.path() + "'");
   EXPECT_EQ(usage.status, 2) << usage.out;
 }
 

@@ -141,29 +141,29 @@ struct Answer {
   std::string text;
 };
 
-Answer chat(const Server& s) {
-  auto r = s.post("/v1/chat/completions", chat_request());
+// A greedy request to the chat or the completions endpoint, read back: the
+// two report the answer's tokens and text in different places.
+Answer ask(const Server& s, bool chat_endpoint) {
+  auto r = chat_endpoint ? s.post("/v1/chat/completions", chat_request())
+                         : s.post("/v1/completions", completion_request());
   Answer a;
   a.status = r.status;
   if (r.status != 200) return a;
   const json j = json::parse(r.body);
+  const json& choice = j["choices"][0];
   a.prompt_tokens = j["usage"]["prompt_tokens"];
-  for (const json& t : j["choices"][0]["logprobs"]["content"]) a.tokens.push_back(t["token"]);
-  a.text = j["choices"][0]["message"]["content"];
+  if (chat_endpoint) {
+    for (const json& t : choice["logprobs"]["content"]) a.tokens.push_back(t["token"]);
+    a.text = choice["message"]["content"];
+  } else {
+    for (const json& t : choice["logprobs"]["tokens"]) a.tokens.push_back(t);
+    a.text = choice["text"];
+  }
   return a;
 }
 
-Answer complete(const Server& s) {
-  auto r = s.post("/v1/completions", completion_request());
-  Answer a;
-  a.status = r.status;
-  if (r.status != 200) return a;
-  const json j = json::parse(r.body);
-  a.prompt_tokens = j["usage"]["prompt_tokens"];
-  for (const json& t : j["choices"][0]["logprobs"]["tokens"]) a.tokens.push_back(t);
-  a.text = j["choices"][0]["text"];
-  return a;
-}
+Answer chat(const Server& s) { return ask(s, true); }
+Answer complete(const Server& s) { return ask(s, false); }
 
 TEST(ServeGguf, AnswersLikeTheFolderItWasConvertedFrom) {
   const Files& f = files();
