@@ -118,10 +118,12 @@ void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs) {
     quantize_tokens(pool, t.quantize_act[static_cast<int>(p.layout.format)], p.layout, j.x, j.n_tokens, j.ldx,
                     base + p.act_offset);
   }
-  auto run = [&](const Prepared& p, int64_t task) {
+  // Tasks [first, last) of one job: its rows from first's to last's end, in
+  // one kernel call (a kernel's per-call set-up is paid once per claimed range).
+  auto run = [&](const Prepared& p, int64_t first, int64_t last) {
     const MatmulJob& j = *p.job;
-    const int64_t begin = (task - p.first_task) * p.grain;
-    const int64_t end = std::min(j.w->rows(), begin + p.grain);
+    const int64_t begin = (first - p.first_task) * p.grain;
+    const int64_t end = std::min(j.w->rows(), (last - p.first_task) * p.grain);
     const int d = static_cast<int>(j.w->dtype);
     if (p.act) t.matmul_act[d](*j.w, begin, end, base + p.act_offset, p.layout, j.n_tokens, j.y, j.ldy);
     else t.matmul[d](*j.w, begin, end, j.x, j.n_tokens, j.ldx, j.y, j.ldy);
@@ -130,9 +132,10 @@ void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs) {
     // Tasks are numbered job by job; find the job of the first one.
     size_t k = 0;
     while (k + 1 < prepared.size() && prepared[k + 1].first_task <= begin) ++k;
-    for (int64_t task = begin; task < end; ++task) {
-      while (k + 1 < prepared.size() && prepared[k + 1].first_task <= task) ++k;
-      run(prepared[k], task);
+    for (int64_t task = begin; task < end; ++k) {
+      const int64_t job_end = k + 1 < prepared.size() ? std::min(end, prepared[k + 1].first_task) : end;
+      run(prepared[k], task, job_end);
+      task = job_end;
     }
   });
 }
