@@ -37,12 +37,11 @@ struct Tile {
   __m512i* w = nullptr;  // [nb][kVecs]
   float* d = nullptr;    // [nb][16]
   float* m = nullptr;    // [nb][16]
-  // The bytes the next product will read (a packed copy's next tile), or
-  // null: fetched ahead, block by block, while this tile's tokens compute;
-  // left to the hardware prefetcher, the packed stream arrives at a third of
-  // the rate the rows stream does.
+  // The tile the next product will read (a packed copy's next tile), or
+  // null: fetched ahead, a block's share of its bytes per block, while this
+  // tile's tokens compute; left to the hardware prefetcher, the packed
+  // stream arrives at a third of the rate the rows stream does.
   const uint8_t* next = nullptr;
-  int64_t next_bytes_per_block = 0;
 };
 
 template <DType T>
@@ -87,6 +86,33 @@ DSEEK_TARGET_AVX512 inline void transpose_8x8_halves(const __m512i v[8], __m512i
   }
 }
 
+// The four tile vectors of one 4-bit block of 16 rows (16 bytes of nibbles
+// each at qs + r * stride). Byte i of a block holds element i in its low
+// nibble and element i + 16 in its high one, which is the tile's pairing
+// (vector k: elements 4k..4k+3 low, 16+4k.. high), so the tile is dword k
+// of every row: a 16 x 4 dword transpose, with no nibble taken apart.
+DSEEK_TARGET_AVX512 inline void nibble_tile_block(const uint8_t* qs, int64_t stride, __m512i* out) {
+  __m512i z[4];  // z[g]: rows 4g..4g+3, a 128-bit lane each
+  for (int g = 0; g < 4; ++g) {
+    const uint8_t* r = qs + 4 * g * stride;
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + stride)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 2 * stride)), 2);
+    z[g] = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 3 * stride)), 3);
+  }
+  // Rows 0-7 (from z[0], z[1]) and 8-15 (z[2], z[3]): dwords 0 and 1, then 2 and 3.
+  const __m512i dwords01 = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+  const __m512i dwords23 = _mm512_setr_epi32(2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
+  const __m512i lo01 = _mm512_permutex2var_epi32(z[0], dwords01, z[1]);
+  const __m512i lo23 = _mm512_permutex2var_epi32(z[0], dwords23, z[1]);
+  const __m512i hi01 = _mm512_permutex2var_epi32(z[2], dwords01, z[3]);
+  const __m512i hi23 = _mm512_permutex2var_epi32(z[2], dwords23, z[3]);
+  out[0] = _mm512_shuffle_i64x2(lo01, hi01, 0x44);  // low halves: dword 0 of rows 0-7, then 8-15
+  out[1] = _mm512_shuffle_i64x2(lo01, hi01, 0xEE);  // high halves: dword 1
+  out[2] = _mm512_shuffle_i64x2(lo23, hi23, 0x44);
+  out[3] = _mm512_shuffle_i64x2(lo23, hi23, 0xEE);
+}
+
 // `next`: the first of the 16 rows the following tile will be made of, or
 // null; their bytes are fetched while this tile is made, a cache line of
 // each row per line's worth of blocks (16 row streams at once are more than
@@ -95,23 +121,23 @@ template <DType T>
 DSEEK_TARGET_AVX512 void repack_tile(const uint8_t* rows0, int64_t stride, int64_t nb, const Tile& tile,
                                      const uint8_t* next = nullptr) {
   using L = Legacy<T>;
-  const __m512i row_offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                                 _mm512_set1_epi32(static_cast<int32_t>(stride)));
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* blk = rows0 + b * L::kBytes;
     if (next != nullptr && (b == 0 || (b * L::kBytes) / 64 != ((b + 1) * L::kBytes - 1) / 64)) {
-      for (int i = 0; i < 16; ++i) _mm_prefetch(reinterpret_cast<const char*>(next + i * stride + b * L::kBytes), _MM_HINT_T0);
+      const uint8_t* line = next + b * L::kBytes;
+      for (int i = 0; i < 16; ++i, line += stride) _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
     }
-    __m512i v[8];
-    for (int i = 0; i < 8; ++i) v[i] = L::pair(blk + i * stride, blk + (i + 8) * stride);
     if constexpr (L::kNibbles) {
-      __m512i u[8];
-      transpose_8x8_halves(v, u);
-      for (int k = 0; k < 4; ++k) tile.w[4 * b + k] = _mm512_or_si512(u[k], _mm512_slli_epi16(u[k + 4], 4));
+      nibble_tile_block(blk + L::kBytes - 16, stride, tile.w + 4 * b);
     } else {
+      __m512i v[8];
+      for (int i = 0; i < 8; ++i) v[i] = L::pair(blk + i * stride, blk + (i + 8) * stride);
       transpose_8x8_halves(v, tile.w + 8 * b);
     }
-    const __m512i dm = _mm512_i32gather_epi32(row_offsets, blk, 1);
+    // d (and m) of the 16 rows through memory: faster than vpgatherdd on Zen.
+    alignas(64) uint32_t dm_rows[16];
+    for (int i = 0; i < 16; ++i) dm_rows[i] = load_u32(blk + i * stride);
+    const __m512i dm = _mm512_load_si512(dm_rows);
     _mm512_store_ps(tile.d + 16 * b, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm)));
     if constexpr (L::kMin) _mm512_store_ps(tile.m + 16 * b, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16))));
   }
@@ -123,16 +149,20 @@ inline int32_t load_i32(const int8_t* p) {
   return v;
 }
 
-// NT tokens (activations a[0..NT)) times the repacked tile: y[t*ldy + r0 + lane].
-template <DType T, int NT>
-DSEEK_TARGET_AVX512 void tile_tokens(const Tile& tile, int64_t nb, const ActView* a, float* y, int64_t ldy) {
+// NT tokens (activations a[0..NT)) times G repacked tiles (rows 16g.. of the
+// output for tile g): y[t*ldy + 16*g + lane]. Tiles are taken G at a time so
+// that each broadcast activation feeds G multiplies: with one tile, the
+// loads of the broadcasts, not the multiplies, set the pace.
+template <DType T, int NT, int G>
+DSEEK_TARGET_AVX512 void tile_tokens(const Tile* tiles, int64_t nb, const ActView* a, float* y, int64_t ldy) {
   using L = Legacy<T>;
   // Blocks in storage order (the hardware prefetcher follows it), each
   // adding to its partial sum j = b % 16 kept in L1: the same sums, in the
   // same order, as walking j then b.
-  alignas(64) float partial[NT][16][16];  // [token][j][row]
-  for (int t = 0; t < NT; ++t)
-    for (int64_t j = 0; j < 16; ++j) _mm512_store_ps(partial[t][j], _mm512_setzero_ps());
+  alignas(64) float partial[G][NT][16][16];  // [tile][token][j][row]
+  for (int g = 0; g < G; ++g)
+    for (int t = 0; t < NT; ++t)
+      for (int64_t j = 0; j < 16; ++j) _mm512_store_ps(partial[g][t][j], _mm512_setzero_ps());
   const int8_t* xq[NT];
   const float* xd[NT];
   const int32_t* xs[NT];
@@ -145,43 +175,65 @@ DSEEK_TARGET_AVX512 void tile_tokens(const Tile& tile, int64_t nb, const ActView
   }
   for (int64_t b = 0; b < nb; ++b) {
     const int64_t j = b & 15;
-    __m512i acc[NT];
+    __m512i acc[G][NT];
     for (int t = 0; t < NT; ++t) {
-      if constexpr (L::kOffsetShift >= 0) acc[t] = _mm512_set1_epi32(-(xs[t][b] << L::kOffsetShift));
-      else acc[t] = _mm512_setzero_si512();
+      __m512i start = _mm512_setzero_si512();
+      if constexpr (L::kOffsetShift >= 0) start = _mm512_set1_epi32(-(xs[t][b] << L::kOffsetShift));
+      for (int g = 0; g < G; ++g) acc[g][t] = start;
     }
-    if (tile.next != nullptr) prefetch_bytes(tile.next + b * tile.next_bytes_per_block, tile.next_bytes_per_block);
-    const __m512i* w = tile.w + tile_vectors<T>() * b;
+    // The next tiles, a block's share of their bytes per block (unrolled:
+    // a loop of prefetches costs as much as a tenth of the multiplies).
+    constexpr int64_t kShare = tile_bytes<T>(1);
+    for (int g = 0; g < G; ++g)
+      if (tiles[g].next != nullptr) {
+#pragma GCC unroll 16
+        for (int64_t line = 0; line < kShare; line += 64)
+          _mm_prefetch(reinterpret_cast<const char*>(tiles[g].next + b * kShare + line), _MM_HINT_T0);
+      }
+    // Unrolled: a loop here keeps the accumulators in an array the compiler
+    // copies between registers on every pass.
+#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) {
-      __m512i wk;
-      if constexpr (L::kNibbles)
-        wk = _mm512_and_si512(k < 4 ? _mm512_load_si512(w + k) : _mm512_srli_epi16(_mm512_load_si512(w + k - 4), 4),
-                              _mm512_set1_epi8(0x0F));
-      else wk = _mm512_load_si512(w + k);
-      for (int t = 0; t < NT; ++t)
-        acc[t] = _mm512_dpbusd_epi32(acc[t], wk, _mm512_set1_epi32(load_i32(xq[t] + 32 * b + 4 * k)));
+      __m512i wk[G];
+#pragma GCC unroll 2
+      for (int g = 0; g < G; ++g) {
+        const __m512i* w = tiles[g].w + tile_vectors<T>() * b;
+        if constexpr (L::kNibbles)
+          wk[g] = _mm512_and_si512(k < 4 ? _mm512_load_si512(w + k) : _mm512_srli_epi16(_mm512_load_si512(w + k - 4), 4),
+                                   _mm512_set1_epi8(0x0F));
+        else wk[g] = _mm512_load_si512(w + k);
+      }
+#pragma GCC unroll 8
+      for (int t = 0; t < NT; ++t) {
+        const __m512i x = _mm512_set1_epi32(load_i32(xq[t] + 32 * b + 4 * k));
+#pragma GCC unroll 2
+        for (int g = 0; g < G; ++g) acc[g][t] = _mm512_dpbusd_epi32(acc[g][t], wk[g], x);
+      }
     }
-    const __m512 d = _mm512_load_ps(tile.d + 16 * b);
-    for (int t = 0; t < NT; ++t) {
-      __m512 p = _mm512_load_ps(partial[t][j]);
-      p = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), _mm512_mul_ps(d, _mm512_set1_ps(xd[t][b])), p);
-      if constexpr (L::kMin) p = _mm512_fmadd_ps(_mm512_load_ps(tile.m + 16 * b), _mm512_set1_ps(xsx[t][b]), p);
-      _mm512_store_ps(partial[t][j], p);
+    for (int g = 0; g < G; ++g) {
+      const __m512 d = _mm512_load_ps(tiles[g].d + 16 * b);
+      for (int t = 0; t < NT; ++t) {
+        __m512 p = _mm512_load_ps(partial[g][t][j]);
+        p = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[g][t]), _mm512_mul_ps(d, _mm512_set1_ps(xd[t][b])), p);
+        if constexpr (L::kMin) p = _mm512_fmadd_ps(_mm512_load_ps(tiles[g].m + 16 * b), _mm512_set1_ps(xsx[t][b]), p);
+        _mm512_store_ps(partial[g][t][j], p);
+      }
     }
   }
   // tree16 over j, for all 16 rows at once.
-  for (int t = 0; t < NT; ++t) {
-    __m512 q[8];
-    for (int j = 0; j < 8; ++j) q[j] = _mm512_add_ps(_mm512_load_ps(partial[t][j]), _mm512_load_ps(partial[t][j + 8]));
-    for (int j = 0; j < 4; ++j) q[j] = _mm512_add_ps(q[j], q[j + 4]);
-    const __m512 c0 = _mm512_add_ps(q[0], q[2]), c1 = _mm512_add_ps(q[1], q[3]);
-    _mm512_storeu_ps(y + t * ldy, _mm512_add_ps(c0, c1));
-  }
+  for (int g = 0; g < G; ++g)
+    for (int t = 0; t < NT; ++t) {
+      __m512 q[8];
+      for (int j = 0; j < 8; ++j) q[j] = _mm512_add_ps(_mm512_load_ps(partial[g][t][j]), _mm512_load_ps(partial[g][t][j + 8]));
+      for (int j = 0; j < 4; ++j) q[j] = _mm512_add_ps(q[j], q[j + 4]);
+      const __m512 c0 = _mm512_add_ps(q[0], q[2]), c1 = _mm512_add_ps(q[1], q[3]);
+      _mm512_storeu_ps(y + t * ldy + 16 * g, _mm512_add_ps(c0, c1));
+    }
 }
 
-// Every token times one tile of rows r0..r0+15.
-template <DType T>
-DSEEK_TARGET_AVX512 void tile_all_tokens(const Tile& tile, int64_t nb, int64_t r0, const uint8_t* act,
+// Every token times G tiles of rows r0..r0+16G-1.
+template <DType T, int G>
+DSEEK_TARGET_AVX512 void tile_all_tokens(const Tile* tiles, int64_t nb, int64_t r0, const uint8_t* act,
                                          const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
   constexpr int kTokens = 8;
   for (int64_t t0 = 0; t0 < n_tokens;) {
@@ -191,26 +243,41 @@ DSEEK_TARGET_AVX512 void tile_all_tokens(const Tile& tile, int64_t nb, int64_t r
     for (int t = 0; t < nt; ++t) a[t] = ActView{act + (t0 + t) * layout.bytes, &layout};
     float* yt = y + t0 * ldy + r0;
     switch (nt) {
-      case 8: tile_tokens<T, 8>(tile, nb, a, yt, ldy); break;
-      case 4: tile_tokens<T, 4>(tile, nb, a, yt, ldy); break;
-      case 2: tile_tokens<T, 2>(tile, nb, a, yt, ldy); break;
-      default: tile_tokens<T, 1>(tile, nb, a, yt, ldy); break;
+      case 8: tile_tokens<T, 8, G>(tiles, nb, a, yt, ldy); break;
+      case 4: tile_tokens<T, 4, G>(tiles, nb, a, yt, ldy); break;
+      case 2: tile_tokens<T, 2, G>(tiles, nb, a, yt, ldy); break;
+      default: tile_tokens<T, 1, G>(tiles, nb, a, yt, ldy); break;
     }
     t0 += nt;
   }
 }
 
-// Rows [row_begin, row_end) (whole tiles), each tile rearranged on the way.
+// G tiles (1 or 2) from rows r0.., through tile_all_tokens.
+template <DType T>
+DSEEK_TARGET_AVX512 void tiles_all_tokens(int g, const Tile* tiles, int64_t nb, int64_t r0, const uint8_t* act,
+                                          const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
+  if (g == 2) tile_all_tokens<T, 2>(tiles, nb, r0, act, layout, n_tokens, y, ldy);
+  else tile_all_tokens<T, 1>(tiles, nb, r0, act, layout, n_tokens, y, ldy);
+}
+
+// Rows [row_begin, row_end) (whole tiles), two tiles at a time, each
+// rearranged on the way.
 template <DType T>
 DSEEK_TARGET_AVX512 void matmul_legacy_tiles(const Tensor& w, int64_t row_begin, int64_t row_end, const uint8_t* act,
                                              const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
   const int64_t nb = w.cols() / 32;
   const int64_t stride = w.row_stride_bytes();
-  const Tile tile = tile_at<T>(scratch<0>(static_cast<size_t>(tile_bytes<T>(nb))), nb);
-  for (int64_t r0 = row_begin; r0 + 16 <= row_end; r0 += 16) {
-    const uint8_t* next = r0 + 32 <= w.rows() ? w.data + (r0 + 16) * stride : nullptr;
-    repack_tile<T>(w.data + r0 * stride, stride, nb, tile, next);
-    tile_all_tokens<T>(tile, nb, r0, act, layout, n_tokens, y, ldy);
+  uint8_t* buffer = scratch<0>(static_cast<size_t>(2 * tile_bytes<T>(nb)));
+  const Tile tiles[2] = {tile_at<T>(buffer, nb), tile_at<T>(buffer + tile_bytes<T>(nb), nb)};
+  for (int64_t r0 = row_begin; r0 + 16 <= row_end;) {
+    const int g = r0 + 32 <= row_end ? 2 : 1;
+    for (int i = 0; i < g; ++i) {
+      const int64_t first = r0 + 16 * i;
+      const uint8_t* next = first + 32 <= w.rows() ? w.data + (first + 16) * stride : nullptr;
+      repack_tile<T>(w.data + first * stride, stride, nb, tiles[i], next);
+    }
+    tiles_all_tokens<T>(g, tiles, nb, r0, act, layout, n_tokens, y, ldy);
+    r0 += 16 * g;
   }
 }
 
@@ -234,19 +301,24 @@ DSEEK_TARGET_AVX512 std::unique_ptr<PackedWeights> pack_legacy(const Tensor& w) 
   return packed;
 }
 
-// Rows [row_begin, row_end) (whole tiles, within packed->rows) from the packed copy.
+// Rows [row_begin, row_end) (whole tiles, within packed->rows) from the
+// packed copy, two tiles at a time.
 template <DType T>
 DSEEK_TARGET_AVX512 void matmul_legacy_packed(const Tensor& w, const PackedWeights& packed, int64_t row_begin,
                                               int64_t row_end, const uint8_t* act, const ActLayout& layout,
                                               int64_t n_tokens, float* y, int64_t ldy) {
   const int64_t nb = w.cols() / 32;
-  for (int64_t r0 = row_begin; r0 + 16 <= row_end; r0 += 16) {
-    Tile tile = tile_at<T>(packed.bytes.get() + r0 / 16 * tile_bytes<T>(nb), nb);
-    if (r0 + 32 <= packed.rows) {
-      tile.next = packed.bytes.get() + (r0 / 16 + 1) * tile_bytes<T>(nb);
-      tile.next_bytes_per_block = tile_bytes<T>(1);
+  const int64_t n_tiles = packed.rows / 16;
+  for (int64_t r0 = row_begin; r0 + 16 <= row_end;) {
+    const int g = r0 + 32 <= row_end ? 2 : 1;
+    Tile tiles[2];
+    for (int i = 0; i < g; ++i) {
+      const int64_t index = r0 / 16 + i;
+      tiles[i] = tile_at<T>(packed.bytes.get() + index * tile_bytes<T>(nb), nb);
+      if (index + g < n_tiles) tiles[i].next = packed.bytes.get() + (index + g) * tile_bytes<T>(nb);
     }
-    tile_all_tokens<T>(tile, nb, r0, act, layout, n_tokens, y, ldy);
+    tiles_all_tokens<T>(g, tiles, nb, r0, act, layout, n_tokens, y, ldy);
+    r0 += 16 * g;
   }
 }
 
