@@ -126,6 +126,7 @@ void Scheduler::loop() {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !active.empty(); });
+      if (active.empty()) gather_arrivals(lock);
       if (stopping_) break;
       while (static_cast<int64_t>(active.size()) < options_.max_sequences && !queue_.empty()) {
         active.push_back(std::move(queue_.front()));
@@ -152,6 +153,17 @@ void Scheduler::loop() {
   for (auto& s : active) finish(*s, FinishReason::kCancelled, "the server is shutting down");
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& s : queue_) finish(*s, FinishReason::kCancelled, "the server is shutting down");
+}
+
+void Scheduler::gather_arrivals(std::unique_lock<std::mutex>& lock) {
+  const auto until = std::chrono::steady_clock::now() + options_.arrival_window;
+  size_t seen = queue_.size();
+  while (!stopping_ && static_cast<int64_t>(seen) < options_.max_sequences) {
+    const auto deadline = std::min(until, std::chrono::steady_clock::now() + options_.arrival_gap);
+    wake_.wait_until(lock, deadline, [&] { return stopping_ || queue_.size() > seen; });
+    if (queue_.size() == seen) break;  // a gap with no arrival, or the window is over
+    seen = queue_.size();
+  }
 }
 
 void Scheduler::step(std::vector<std::unique_ptr<Sequence>>& active) {

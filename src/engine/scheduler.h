@@ -85,6 +85,11 @@ struct SchedulerOptions {
   int64_t max_queue = 16;         // waiting requests; more are refused
   int64_t max_batch_tokens = 512; // tokens per forward pass (prefill chunks fill what decoding leaves)
   int64_t max_context = 4096;     // prompt + answer per request
+  // When the engine is idle, a request that arrives waits up to this long
+  // for others that come with it (each within `arrival_gap` of the last), so
+  // that they read the weights for their prompts in one pass instead of two.
+  std::chrono::microseconds arrival_window{10000};
+  std::chrono::microseconds arrival_gap{2000};
   PrefixCache* prefix_cache = nullptr;
 };
 
@@ -121,6 +126,7 @@ class Scheduler {
  private:
   struct Sequence;
   void loop();
+  void gather_arrivals(std::unique_lock<std::mutex>& lock);
   void step(std::vector<std::unique_ptr<Sequence>>& active);
   void finish(Sequence& s, FinishReason reason, const std::string& error = {});
 

@@ -91,6 +91,32 @@ TEST(Scheduler, BatchedRequestsEqualEachRunAlone) {
   EXPECT_EQ(stats.completion_tokens, 6 * 20);
 }
 
+// Requests that arrive at an idle engine close together are read in one
+// forward pass: a window of 1 s with gaps of up to 200 ms takes three
+// requests sent 5 ms apart, where a scheduler that starts at the first
+// arrival would make a step for each.
+TEST(Scheduler, RequestsArrivingTogetherShareTheirFirstStep) {
+  testing::Golden g = testing::read_golden("qwen2-tiny");
+  testing::LoadedModel m = testing::load_or_fail(g.model_path);
+  ASSERT_TRUE(m.model);
+  SchedulerOptions options;
+  options.max_context = 64;
+  options.arrival_window = 1s;
+  options.arrival_gap = 200ms;
+  Scheduler scheduler(*m.model, options);
+  std::vector<std::shared_ptr<GenerationStream>> streams;
+  for (size_t i = 0; i < 3; ++i) {
+    auto sub = scheduler.submit(greedy_request(slice(g.tokens, i, 4), 1));
+    ASSERT_EQ(sub.refusal, Scheduler::Refusal::kNone) << sub.message;
+    streams.push_back(sub.stream);
+    std::this_thread::sleep_for(5ms);
+  }
+  for (auto& s : streams) EXPECT_EQ(drain(*s).finished.completion_tokens, 1);
+  const SchedulerStats stats = scheduler.stats();
+  EXPECT_EQ(stats.steps, 1);
+  EXPECT_EQ(stats.last_batch_sequences, 3);
+}
+
 TEST(Scheduler, FullQueueRefusesAtOnce) {
   testing::Golden g = testing::read_golden("qwen2-tiny");
   testing::LoadedModel m = testing::load_or_fail(g.model_path);
