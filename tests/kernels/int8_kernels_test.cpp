@@ -89,7 +89,8 @@ struct Acts {
 
 std::vector<int64_t> shapes_for(DType t) {
   if (t == DType::BF16) return {1, 31, 32, 33, 100, 512};
-  if (int8_act_format(t) == ActFormat::kQ8_32) return {32, 96, 512, 544, 1184, 2048};  // 1, 3, 16, 17, 37, 64 blocks
+  // Blocks 1, 3, 7, 16, 17, 37, 44 (a V2-Lite expert's down projection), 64.
+  if (int8_act_format(t) == ActFormat::kQ8_32) return {32, 96, 224, 512, 544, 1184, 1408, 2048};
   return {256, 512, 768, 4352};                                                          // 1, 2, 3, 17 super-blocks
 }
 
