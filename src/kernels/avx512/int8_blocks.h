@@ -122,7 +122,7 @@ struct Legacy<DType::Q5_1> : Q5Blocks<4, 8> {
 };
 
 // Per-thread scratch, 64-byte aligned, grown as needed; one buffer per slot
-// (0: a tile, 1: rearranged activations).
+// (0: a tile, 1: the VBMI rows' rearranged activations, 2: the tiles' token panels).
 template <int kSlot>
 DSEEK_TARGET_AVX512 inline uint8_t* scratch(size_t bytes) {
   struct Buffer {

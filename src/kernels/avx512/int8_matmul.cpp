@@ -149,13 +149,53 @@ inline int32_t load_i32(const int8_t* p) {
   return v;
 }
 
-// NT tokens (activations a[0..NT)) times G repacked tiles (rows 16g.. of the
-// output for tile g): y[t*ldy + 16*g + lane]. Tiles are taken G at a time so
-// that each broadcast activation feeds G multiplies: with one tile, the
-// loads of the broadcasts, not the multiplies, set the pace.
-template <DType T, int NT, int G>
-DSEEK_TARGET_AVX512 void tile_tokens(const Tile* tiles, int64_t nb, const ActView* a, float* y, int64_t ldy) {
+// The tokens of one product in groups of 8, 4, 2 and 1 (the kernels'
+// register blocking): the size of the group that starts `left` tokens
+// before the end.
+inline int token_group(int64_t left) { return left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1; }
+
+// The activations a group of NT tokens reads per block, side by side, so
+// that one pointer with constant offsets reaches all of them (per-token
+// pointers would take more registers than x86 has): NT x 32 quantized
+// values, NT scales, NT accumulator starts (the offset term, -sum32 <<
+// shift), and NT mins' factors for types with one. Built once per product.
+template <DType T>
+constexpr int64_t panel_bytes_per_token_block() {
+  return 32 + 4 + 4 + (Legacy<T>::kMin ? 4 : 0);
+}
+
+template <DType T>
+DSEEK_TARGET_AVX512 const uint8_t* build_panels(const uint8_t* act, const ActLayout& layout, int64_t n_tokens,
+                                                int64_t nb) {
   using L = Legacy<T>;
+  constexpr int64_t kPer = panel_bytes_per_token_block<T>();
+  uint8_t* panels = scratch<2>(static_cast<size_t>(n_tokens * nb * kPer));
+  for (int64_t t0 = 0; t0 < n_tokens;) {
+    const int nt = token_group(n_tokens - t0);
+    uint8_t* group = panels + t0 * nb * kPer;
+    for (int t = 0; t < nt; ++t) {
+      const ActView a{act + (t0 + t) * layout.bytes, &layout};
+      for (int64_t b = 0; b < nb; ++b) {
+        uint8_t* block = group + b * nt * kPer;
+        std::memcpy(block + 32 * t, a.q() + 32 * b, 32);
+        std::memcpy(block + 32 * nt + 4 * t, a.d() + b, 4);
+        const int32_t start = L::kOffsetShift >= 0 ? -(a.sum32()[b] << std::max(L::kOffsetShift, 0)) : 0;
+        std::memcpy(block + 36 * nt + 4 * t, &start, 4);
+        if constexpr (L::kMin) std::memcpy(block + 40 * nt + 4 * t, a.sx() + b, 4);
+      }
+    }
+    t0 += nt;
+  }
+  return panels;
+}
+
+// NT tokens (their panel) times G repacked tiles (rows 16g.. of the output
+// for tile g): y[t*ldy + 16*g + lane]. Tiles are taken G at a time so that
+// each broadcast activation feeds G multiplies.
+template <DType T, int NT, int G>
+DSEEK_TARGET_AVX512 void tile_tokens(const Tile* tiles, int64_t nb, const uint8_t* panel, float* y, int64_t ldy) {
+  using L = Legacy<T>;
+  constexpr int64_t kBlock = NT * panel_bytes_per_token_block<T>();
   // Blocks in storage order (the hardware prefetcher follows it), each
   // adding to its partial sum j = b % 16 kept in L1: the same sums, in the
   // same order, as walking j then b.
@@ -163,22 +203,16 @@ DSEEK_TARGET_AVX512 void tile_tokens(const Tile* tiles, int64_t nb, const ActVie
   for (int g = 0; g < G; ++g)
     for (int t = 0; t < NT; ++t)
       for (int64_t j = 0; j < 16; ++j) _mm512_store_ps(partial[g][t][j], _mm512_setzero_ps());
-  const int8_t* xq[NT];
-  const float* xd[NT];
-  const int32_t* xs[NT];
-  const float* xsx[NT];
-  for (int t = 0; t < NT; ++t) {
-    xq[t] = a[t].q();
-    xd[t] = a[t].d();
-    xs[t] = a[t].sum32();
-    xsx[t] = a[t].sx();
-  }
   for (int64_t b = 0; b < nb; ++b) {
     const int64_t j = b & 15;
+    const uint8_t* xb = panel + b * kBlock;
+    const int8_t* xq = reinterpret_cast<const int8_t*>(xb);
+    const float* xd = reinterpret_cast<const float*>(xb + 32 * NT);
+    const int32_t* xstart = reinterpret_cast<const int32_t*>(xb + 36 * NT);
+    const float* xsx = reinterpret_cast<const float*>(xb + 40 * NT);
     __m512i acc[G][NT];
     for (int t = 0; t < NT; ++t) {
-      __m512i start = _mm512_setzero_si512();
-      if constexpr (L::kOffsetShift >= 0) start = _mm512_set1_epi32(-(xs[t][b] << L::kOffsetShift));
+      const __m512i start = _mm512_set1_epi32(xstart[t]);
       for (int g = 0; g < G; ++g) acc[g][t] = start;
     }
     // The next tiles, a block's share of their bytes per block (unrolled:
@@ -205,7 +239,7 @@ DSEEK_TARGET_AVX512 void tile_tokens(const Tile* tiles, int64_t nb, const ActVie
       }
 #pragma GCC unroll 8
       for (int t = 0; t < NT; ++t) {
-        const __m512i x = _mm512_set1_epi32(load_i32(xq[t] + 32 * b + 4 * k));
+        const __m512i x = _mm512_set1_epi32(load_i32(xq + 32 * t + 4 * k));
 #pragma GCC unroll 2
         for (int g = 0; g < G; ++g) acc[g][t] = _mm512_dpbusd_epi32(acc[g][t], wk[g], x);
       }
@@ -214,8 +248,8 @@ DSEEK_TARGET_AVX512 void tile_tokens(const Tile* tiles, int64_t nb, const ActVie
       const __m512 d = _mm512_load_ps(tiles[g].d + 16 * b);
       for (int t = 0; t < NT; ++t) {
         __m512 p = _mm512_load_ps(partial[g][t][j]);
-        p = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[g][t]), _mm512_mul_ps(d, _mm512_set1_ps(xd[t][b])), p);
-        if constexpr (L::kMin) p = _mm512_fmadd_ps(_mm512_load_ps(tiles[g].m + 16 * b), _mm512_set1_ps(xsx[t][b]), p);
+        p = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[g][t]), _mm512_mul_ps(d, _mm512_set1_ps(xd[t])), p);
+        if constexpr (L::kMin) p = _mm512_fmadd_ps(_mm512_load_ps(tiles[g].m + 16 * b), _mm512_set1_ps(xsx[t]), p);
         _mm512_store_ps(partial[g][t][j], p);
       }
     }
@@ -231,22 +265,19 @@ DSEEK_TARGET_AVX512 void tile_tokens(const Tile* tiles, int64_t nb, const ActVie
     }
 }
 
-// Every token times G tiles of rows r0..r0+16G-1.
+// Every token (the panels of build_panels) times G tiles of rows r0..r0+16G-1.
 template <DType T, int G>
-DSEEK_TARGET_AVX512 void tile_all_tokens(const Tile* tiles, int64_t nb, int64_t r0, const uint8_t* act,
-                                         const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
-  constexpr int kTokens = 8;
+DSEEK_TARGET_AVX512 void tile_all_tokens(const Tile* tiles, int64_t nb, int64_t r0, const uint8_t* panels,
+                                         int64_t n_tokens, float* y, int64_t ldy) {
   for (int64_t t0 = 0; t0 < n_tokens;) {
-    ActView a[kTokens];
-    const int64_t left = n_tokens - t0;
-    const int nt = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-    for (int t = 0; t < nt; ++t) a[t] = ActView{act + (t0 + t) * layout.bytes, &layout};
+    const int nt = token_group(n_tokens - t0);
+    const uint8_t* panel = panels + t0 * nb * panel_bytes_per_token_block<T>();
     float* yt = y + t0 * ldy + r0;
     switch (nt) {
-      case 8: tile_tokens<T, 8, G>(tiles, nb, a, yt, ldy); break;
-      case 4: tile_tokens<T, 4, G>(tiles, nb, a, yt, ldy); break;
-      case 2: tile_tokens<T, 2, G>(tiles, nb, a, yt, ldy); break;
-      default: tile_tokens<T, 1, G>(tiles, nb, a, yt, ldy); break;
+      case 8: tile_tokens<T, 8, G>(tiles, nb, panel, yt, ldy); break;
+      case 4: tile_tokens<T, 4, G>(tiles, nb, panel, yt, ldy); break;
+      case 2: tile_tokens<T, 2, G>(tiles, nb, panel, yt, ldy); break;
+      default: tile_tokens<T, 1, G>(tiles, nb, panel, yt, ldy); break;
     }
     t0 += nt;
   }
@@ -254,10 +285,10 @@ DSEEK_TARGET_AVX512 void tile_all_tokens(const Tile* tiles, int64_t nb, int64_t 
 
 // G tiles (1 or 2) from rows r0.., through tile_all_tokens.
 template <DType T>
-DSEEK_TARGET_AVX512 void tiles_all_tokens(int g, const Tile* tiles, int64_t nb, int64_t r0, const uint8_t* act,
-                                          const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
-  if (g == 2) tile_all_tokens<T, 2>(tiles, nb, r0, act, layout, n_tokens, y, ldy);
-  else tile_all_tokens<T, 1>(tiles, nb, r0, act, layout, n_tokens, y, ldy);
+DSEEK_TARGET_AVX512 void tiles_all_tokens(int g, const Tile* tiles, int64_t nb, int64_t r0, const uint8_t* panels,
+                                          int64_t n_tokens, float* y, int64_t ldy) {
+  if (g == 2) tile_all_tokens<T, 2>(tiles, nb, r0, panels, n_tokens, y, ldy);
+  else tile_all_tokens<T, 1>(tiles, nb, r0, panels, n_tokens, y, ldy);
 }
 
 // Rows [row_begin, row_end) (whole tiles), two tiles at a time, each
@@ -267,6 +298,7 @@ DSEEK_TARGET_AVX512 void matmul_legacy_tiles(const Tensor& w, int64_t row_begin,
                                              const ActLayout& layout, int64_t n_tokens, float* y, int64_t ldy) {
   const int64_t nb = w.cols() / 32;
   const int64_t stride = w.row_stride_bytes();
+  const uint8_t* panels = build_panels<T>(act, layout, n_tokens, nb);
   uint8_t* buffer = scratch<0>(static_cast<size_t>(2 * tile_bytes<T>(nb)));
   const Tile tiles[2] = {tile_at<T>(buffer, nb), tile_at<T>(buffer + tile_bytes<T>(nb), nb)};
   for (int64_t r0 = row_begin; r0 + 16 <= row_end;) {
@@ -276,7 +308,7 @@ DSEEK_TARGET_AVX512 void matmul_legacy_tiles(const Tensor& w, int64_t row_begin,
       const uint8_t* next = first + 32 <= w.rows() ? w.data + (first + 16) * stride : nullptr;
       repack_tile<T>(w.data + first * stride, stride, nb, tiles[i], next);
     }
-    tiles_all_tokens<T>(g, tiles, nb, r0, act, layout, n_tokens, y, ldy);
+    tiles_all_tokens<T>(g, tiles, nb, r0, panels, n_tokens, y, ldy);
     r0 += 16 * g;
   }
 }
@@ -309,6 +341,7 @@ DSEEK_TARGET_AVX512 void matmul_legacy_packed(const Tensor& w, const PackedWeigh
                                               int64_t n_tokens, float* y, int64_t ldy) {
   const int64_t nb = w.cols() / 32;
   const int64_t n_tiles = packed.rows / 16;
+  const uint8_t* panels = build_panels<T>(act, layout, n_tokens, nb);
   for (int64_t r0 = row_begin; r0 + 16 <= row_end;) {
     const int g = r0 + 32 <= row_end ? 2 : 1;
     Tile tiles[2];
@@ -317,7 +350,7 @@ DSEEK_TARGET_AVX512 void matmul_legacy_packed(const Tensor& w, const PackedWeigh
       tiles[i] = tile_at<T>(packed.bytes.get() + index * tile_bytes<T>(nb), nb);
       if (index + g < n_tiles) tiles[i].next = packed.bytes.get() + (index + g) * tile_bytes<T>(nb);
     }
-    tiles_all_tokens<T>(g, tiles, nb, r0, act, layout, n_tokens, y, ldy);
+    tiles_all_tokens<T>(g, tiles, nb, r0, panels, n_tokens, y, ldy);
     r0 += 16 * g;
   }
 }
