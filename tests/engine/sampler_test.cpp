@@ -98,6 +98,11 @@ TEST(Sampler, GreedyAtTemperatureZero) {
   Sampler s(p);
   std::vector<float> logits = {1.0f, 5.0f, 5.0f, 2.0f};
   EXPECT_EQ(s.sample(logits, {}, {}), 1);  // ties: lowest id
+  // Penalties still apply before the argmax: token 1 was said already.
+  p.presence_penalty = 0.5;
+  Sampler penalized(p);
+  const std::vector<int32_t> said = {1};
+  EXPECT_EQ(penalized.sample(logits, {}, said), 2);
 }
 
 TEST(Sampler, DrawsFollowTheDistribution) {
