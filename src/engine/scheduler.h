@@ -88,8 +88,8 @@ struct SchedulerOptions {
   // When the engine is idle, a request that arrives waits up to this long
   // for others that come with it (each within `arrival_gap` of the last), so
   // that they read the weights for their prompts in one pass instead of two.
-  std::chrono::microseconds arrival_window{10000};
-  std::chrono::microseconds arrival_gap{2000};
+  std::chrono::microseconds arrival_window{20000};
+  std::chrono::microseconds arrival_gap{5000};
   PrefixCache* prefix_cache = nullptr;
 };
 
