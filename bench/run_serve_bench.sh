@@ -4,7 +4,8 @@
 # DeepSeek-V2-Lite-shaped GGUF (bench/make_random_gguf.cpp: the real shape,
 # 15.7 B parameters, 2.45 B active, vocab 102400; the file compare_llamacpp.py
 # uses), with the same threads. Measures the machine's read bandwidth
-# (dseek_triad), then runs bench/serve_bench.mjs: 1/4/8 concurrent streaming
+# (dseek_triad; again before and after each server's throughput runs, the
+# bound taking the median), then runs bench/serve_bench.mjs: 1/4/8 concurrent streaming
 # clients beside the bandwidth bound of each batch, and time to first token
 # of a ~2,000-token prompt cached vs uncached.
 #
@@ -52,5 +53,5 @@ READ_GBS=$(node -e 'console.log(JSON.parse(process.argv[1]).read_gbs)' "$BW")
 node bench/serve_bench.mjs --model "$MODEL" --servers "$SERVERS" \
   --dseek "$BIN/src/dseek" --dseek-args "${DSEEK_ARGS:-}" \
   --llama-server "$LLAMA_SERVER" --llama-args "${LLAMA_ARGS:-}" \
-  --bandwidth "$READ_GBS" --threads "$THREADS" --clients "${CLIENTS:-1,4,8}" \
+  --bandwidth "$READ_GBS" --triad "$BIN/bench/dseek_triad" --triad-mib "${TRIAD_MIB:-512}" --threads "$THREADS" --clients "${CLIENTS:-1,4,8}" \
   --tokens "${TOKENS:-64}" --prompt-tokens "${PROMPT_TOKENS:-2000}" --out "${OUT:-$OUT_DIR/serve-results.json}"

@@ -17,8 +17,14 @@
 // finds the model and builds what is missing first).
 //
 // node bench/serve_bench.mjs --model FILE.gguf --dseek BIN --llama-server BIN --bandwidth GBPS
+//      [--triad BIN] [--triad-mib 512]
 //      [--servers dseek,llama-server] [--threads 2] [--clients 1,4,8] [--tokens 64] [--prompt-tokens 2000]
 //      [--dseek-args "..."] [--llama-args "..."] [--out results.json]
+// --bandwidth is a read bandwidth measured before the run; with --triad
+// (dseek_triad) the read bandwidth is measured again before and after each
+// server's throughput runs, and the bound uses the median of all readings:
+// on a VM a single reading can be far from what the run saw (42 vs 56 GB/s
+// minutes apart on the machine these figures come from).
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -34,9 +40,9 @@ const threads = Number(arg("--threads", "2"));
 const clientCounts = arg("--clients", "1,4,8").split(",").map(Number);
 const tokens = Number(arg("--tokens", "64"));
 const promptTokens = Number(arg("--prompt-tokens", "2000"));
-const bandwidth = Number(arg("--bandwidth")) * 1e9;
+const bandwidthReadings = [Number(arg("--bandwidth")) * 1e9];
 const serverNames = arg("--servers", "dseek,llama-server").split(",").filter(Boolean);
-if (!model || !bandwidth) {
+if (!model || !bandwidthReadings[0]) {
   console.error("usage: node bench/serve_bench.mjs --model FILE.gguf --dseek BIN --llama-server BIN --bandwidth GBPS [...]");
   process.exit(2);
 }
@@ -104,7 +110,21 @@ const nExperts = gguf.meta[`${arch}.expert_count`] ?? 0;
 const nUsed = gguf.meta[`${arch}.expert_used_count`] ?? 0;
 
 // Bytes of weights one decode step of a batch of b sequences reads.
+// Read bandwidth with dseek_triad now, when --triad names it.
+function measureBandwidth() {
+  const triad = arg("--triad");
+  if (!triad) return;
+  const out = execFileSync(triad, ["-t", String(threads), "--mib", arg("--triad-mib", "512"), "--json"], { encoding: "utf8" });
+  bandwidthReadings.push(JSON.parse(out).read_gbs * 1e9);
+}
+
+function median(values) {
+  const v = [...values].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
 function bandwidthBound(b) {
+  const bandwidth = median(bandwidthReadings);
   let dense = 0, perExpert = 0;
   for (const t of gguf.tensors) {
     if (t.name === "token_embd.weight") dense += (t.bytes / t.dims[t.dims.length - 1]) * b;  // b rows
@@ -217,7 +237,7 @@ async function ttft(url, extra) {
 }
 
 const results = {
-  model, file_bytes: fs.statSync(model).size, threads, tokens_per_client: tokens, bandwidth_gbps: bandwidth / 1e9,
+  model, file_bytes: fs.statSync(model).size, threads, tokens_per_client: tokens,
   load_before: fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3), servers: {},
 };
 const split = (s) => (s ?? "").split(" ").filter(Boolean);
@@ -236,22 +256,27 @@ for (const name of serverNames) {
   const extra = name === "llama-server" ? { ignore_eos: true, cache_prompt: true } : {};
   const r = { throughput: [], ttft: null };
   await throughput(url, 1, extra);  // warm-up: pages the weights in
+  measureBandwidth();
   for (const c of clientCounts) {
     r.throughput.push(await throughput(url, c, extra));
     console.error(`${name}: ${c} clients: ${r.throughput.at(-1).tokens_per_s.toFixed(2)} tokens/s`);
   }
+  measureBandwidth();
   r.ttft = await ttft(url, extra);
   results.servers[name] = r;
   s.proc.kill("SIGTERM");
   await new Promise((res) => s.proc.on("exit", res));
 }
+results.bandwidth_readings_gbps = bandwidthReadings.map((b) => b / 1e9);
+results.bandwidth_gbps = median(bandwidthReadings) / 1e9;
 results.bound = clientCounts.map(bandwidthBound);
 results.load_after = fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3);
 if (arg("--out")) fs.writeFileSync(arg("--out"), JSON.stringify(results, null, 2));
 
 console.log(JSON.stringify(results, null, 2));
 console.log(`\n${path.basename(model)} (${(results.file_bytes / 1e9).toFixed(2)} GB), ${threads} threads, ` +
-  `${tokens} tokens per client, read bandwidth ${(bandwidth / 1e9).toFixed(2)} GB/s, ` +
+  `${tokens} tokens per client, read bandwidth ${results.bandwidth_gbps.toFixed(2)} GB/s ` +
+  `(median of ${results.bandwidth_readings_gbps.map((b) => b.toFixed(1)).join(", ")}), ` +
   `load average before ${results.load_before.join(" ")}, after ${results.load_after.join(" ")}`);
 console.log("\n| clients | dseek tok/s | llama-server tok/s | dseek / llama-server | bandwidth bound tok/s (GB/step) | dseek / bound |");
 console.log("|---|---|---|---|---|---|");
